@@ -1,0 +1,63 @@
+"""One exception class per failure a user can act on.
+
+Every error names the dataset, the request and the cause, so a red asset or a failed CLI run
+says what to fix without a stack trace. Library code raises; only cli.py turns errors into exit
+codes.
+"""
+
+from __future__ import annotations
+
+
+class KmuError(Exception):
+    """Base class: `dataset` and `url` say where, the message says what went wrong."""
+
+    hint = ""
+
+    def __init__(self, message: str, *, dataset: str = "", url: str = "") -> None:
+        self.dataset = dataset
+        self.url = url
+        self.detail = message
+        parts = [f"dataset {dataset}" if dataset else "", f"request {url}" if url else ""]
+        where = ", ".join(p for p in parts if p)
+        text = f"{where}: {message}" if where else message
+        super().__init__(f"{text} ({self.hint})" if self.hint else text)
+
+
+class UpstreamError(KmuError):
+    """The agency answered with an error that retrying did not cure (5xx, timeouts)."""
+
+    hint = "the service may be down; the last good data was kept"
+
+
+class NotFoundError(KmuError):
+    """The flow, table or key does not exist upstream (HTTP 404, GENESIS -1/104)."""
+
+    hint = "check the dataset code and filters in catalogue.toml"
+
+
+class AuthError(KmuError):
+    """Credentials are missing, wrong or not allowed to do this (HTTP 401/403, GENESIS auth)."""
+
+    hint = "set KMU_GENESIS_TOKEN, or KMU_GENESIS_USERNAME and KMU_GENESIS_PASSWORD"
+
+
+class TooLargeError(KmuError):
+    """The answer is too large for a direct request and the queued route did not finish in time."""
+
+    hint = "narrow the filters or raise the wait bound"
+
+
+class MalformedPayloadError(KmuError):
+    """The body is not what the format promises (truncated, HTML error page, bad XML/CSV/ZIP)."""
+
+
+class SchemaError(KmuError):
+    """The parsed data breaks the observation schema (unknown code, out of range, duplicates)."""
+
+    def __init__(self, message: str, *, dataset: str = "", url: str = "", failure_cases=None):
+        super().__init__(message, dataset=dataset, url=url)
+        self.failure_cases = failure_cases
+
+
+class ConfigError(KmuError):
+    """The run is misconfigured (missing credentials, bad base URL); raised before any request."""

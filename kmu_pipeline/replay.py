@@ -1,0 +1,151 @@
+"""A local HTTP server that answers requests from a directory of landed responses.
+
+The directory has the landing layout (landing.py), so a live run's data/raw replays as it is,
+and the shipped demo snapshot is just such a directory. Each source is mounted under
+/<source>/, e.g. http://127.0.0.1:PORT/eurostat/data/isoc_cicce_use/... ; the real HTTP client
+talks to it exactly as to the agency.
+
+A request that was answered several times in a row upstream (GENESIS job polling: 104 "not
+ready", then 0) is replayed as that sequence, repeating the last answer; ETag and
+If-None-Match give 304 answers like a conditional GET upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from kmu_pipeline.landing import Landed, LandingStore, request_id
+
+log = logging.getLogger(__name__)
+DEMO_SNAPSHOT = Path(__file__).with_name("demo_snapshot")
+
+
+class RecordingIndex:
+    """request key -> ordered list of (Landed, body path) answers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.answers: dict[tuple[str, str], list[tuple[Landed, Path]]] = defaultdict(list)
+        self.calls: dict[tuple[str, str], int] = defaultdict(int)
+        self.lock = threading.Lock()
+        for meta in sorted(self.root.glob("*/*/*/response.json")):
+            self._index_folder(meta.parent)
+
+    def _index_folder(self, folder: Path) -> None:
+        history = folder / "history.jsonl"
+        lines = history.read_text(encoding="utf-8").splitlines() if history.exists() else []
+        records = [json.loads(line) for line in lines if line.strip()]
+        records = [r for r in records if not r.get("not_modified")]
+        if not records:
+            records = [json.loads((folder / "response.json").read_text(encoding="utf-8"))]
+        for record in records:
+            landed = Landed(**{k: v for k, v in record.items() if k in Landed.__dataclass_fields__})
+            key = (landed.source, landed.request_id)
+            self.answers[key].append((landed, folder / landed.body_file))
+
+    def answer(self, source: str, rid: str) -> tuple[Landed, Path] | None:
+        with self.lock:
+            answers = self.answers.get((source, rid))
+            if not answers:
+                return None
+            n = self.calls[(source, rid)]
+            self.calls[(source, rid)] = n + 1
+            return answers[min(n, len(answers) - 1)]
+
+
+def _make_handler(index: RecordingIndex) -> type[BaseHTTPRequestHandler]:
+    class ReplayHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            self._serve(form=[])
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8") if length else ""
+            self._serve(form=parse_qsl(body, keep_blank_values=True))
+
+        def _serve(self, form: list) -> None:
+            parts = urlsplit(self.path)
+            source, _, path = parts.path.lstrip("/").partition("/")
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            rid = request_id(self.command, path, query, form)
+            found = index.answer(source, rid)
+            if found is None:
+                self._send(404, b"No recorded response for this request", "text/plain", {})
+                return
+            landed, body_path = found
+            etag = f'"{landed.sha256[:32]}"'
+            if self.headers.get("If-None-Match") == etag:
+                self._send(304, b"", None, {"ETag": etag})
+                return
+            headers = {k: v for k, v in landed.headers.items()
+                       if k.lower() in ("last-modified", "content-disposition", "retry-after")}
+            headers["ETag"] = etag
+            self._send(landed.status, body_path.read_bytes(),
+                       landed.headers.get("content-type") or landed.headers.get("Content-Type"),
+                       headers)
+
+        def _send(self, status: int, body: bytes, ctype: str | None, headers: dict) -> None:
+            self.send_response(status)
+            if ctype:
+                self.send_header("Content-Type", ctype)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002
+            log.debug("replay: " + format, *args)
+
+    return ReplayHandler
+
+
+class ReplayServer:
+    """Serve a recordings directory on 127.0.0.1 (context manager; port 0 = any free port)."""
+
+    def __init__(self, root: Path | str = DEMO_SNAPSHOT, port: int = 0) -> None:
+        self.index = RecordingIndex(Path(root))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self.index))
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def base_url(self, source: str) -> str:
+        return f"{self.url}/{source}"
+
+    def __enter__(self) -> ReplayServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def add_recording(root: Path, *, source: str, dataset: str, path: str, body: bytes,
+                  content_type: str, query: list | None = None, form: list | None = None,
+                  method: str = "GET", status: int = 200, headers: dict | None = None) -> Landed:
+    """Store one response in landing layout (how the demo snapshot's files were made)."""
+    from kmu_pipeline.landing import Request
+
+    request = Request(source=source, dataset=dataset, path=path,
+                      query=tuple(map(tuple, query or [])), form=tuple(map(tuple, form or [])),
+                      method=method)
+    store = LandingStore(root)
+    tmp = store.temp_body(request)
+    with tmp:
+        tmp.write(body)
+    return store.commit(request, Path(tmp.name), url=request.url(f"https://upstream/{source}"),
+                        status=status, headers={"content-type": content_type, **(headers or {})})

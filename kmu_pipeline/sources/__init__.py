@@ -1,0 +1,1 @@
+"""Source clients: turn catalogue entries into requests and landed raw bytes."""

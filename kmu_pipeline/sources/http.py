@@ -1,0 +1,216 @@
+"""The one HTTP code path for live and replay: timeouts, bounded retries, Retry-After, landing.
+
+Replay differs from live only by base URL. Transient failures (connection errors, timeouts,
+429, 500/502/503/504) are retried by tenacity with exponential backoff and jitter, bounded in
+attempts and total time; a Retry-After header is honoured up to that bound. Permanent failures
+(400, 401/403, 404) are raised at once as the matching KmuError.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from kmu_pipeline.errors import AuthError, MalformedPayloadError, NotFoundError, UpstreamError
+from kmu_pipeline.landing import Landed, LandingStore, Request
+
+log = logging.getLogger(__name__)
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+PROGRESS_EVERY = 8 << 20  # log progress every 8 MiB of a long download
+
+
+class TransientHTTPError(Exception):
+    """A retryable answer; carries the server's Retry-After in seconds, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    max_seconds: float = 120.0
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+
+
+@dataclass
+class HttpClient:
+    """Fetches Requests against a base URL and lands every body before anyone parses it."""
+
+    landing: LandingStore
+    timeout: tuple[float, float] = (10.0, 120.0)
+    retry: RetryPolicy = RetryPolicy()
+    max_body_bytes: int = 4 << 30
+    user_agent: str = "kmu-pipeline (+https://github.com/kmu-pipeline)"
+    progress: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = self.user_agent
+
+    def fetch(self, request: Request, base_url: str, *, secret_headers: Mapping[str, str] = {},
+              secrets: Iterable[str] = (), conditional: bool = True) -> Landed:
+        """Send `request`, land the body, return its record; 304 returns the previous one."""
+        url = request.url(base_url)
+        previous = self.landing.latest(request) if conditional else None
+        retrying = Retrying(
+            retry=retry_if_exception_type(
+                (TransientHTTPError, requests.ConnectionError, requests.Timeout)
+            ),
+            stop=stop_after_attempt(self.retry.max_attempts) | stop_after_delay(self.retry.max_seconds),
+            wait=self._wait,
+            before_sleep=lambda rs: log.warning(
+                "retrying %s after %s (attempt %d)", url, rs.outcome.exception(), rs.attempt_number
+            ),
+            reraise=True,
+        )
+        try:
+            return retrying(self._fetch_once, request, base_url, previous, secret_headers,
+                            tuple(s for s in secrets if s and len(s) >= 4))
+        except (TransientHTTPError, requests.RequestException) as exc:
+            raise UpstreamError(
+                f"gave up after {self.retry.max_attempts} attempts / {self.retry.max_seconds:.0f}s: "
+                f"{_scrub(str(exc), secrets)}",
+                dataset=request.dataset, url=request.describe(base_url),
+            ) from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_exponential_jitter(initial=self.retry.initial_wait, max=self.retry.max_wait)
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = getattr(exc, "retry_after", None)
+        return min(max(backoff(state), hinted or 0.0), self.retry.max_seconds)
+
+    def _fetch_once(self, request: Request, base_url: str, previous: Landed | None,
+                    secret_headers: Mapping[str, str], secrets: tuple[str, ...]) -> Landed:
+        url = request.url(base_url)
+        headers = dict(secret_headers)
+        if request.accept:
+            headers["Accept"] = request.accept
+        if previous is not None:
+            headers.update(_conditional_headers(previous))
+        response = self.session.request(
+            request.method, url, data=dict(request.form) if request.form else None,
+            headers=headers, timeout=self.timeout, stream=True,
+        )
+        with response:
+            if response.status_code == 304 and previous is not None:
+                log.info("%s not modified since %s", url, previous.retrieved_at)
+                return self.landing.record_not_modified(previous)
+            _raise_for_status(response, request, base_url)
+            return self._land(request, url, response, secrets)
+
+    def _land(self, request: Request, url: str, response: requests.Response,
+              secrets: tuple[str, ...]) -> Landed:
+        tmp = self.landing.temp_body(request)
+        received, next_report = 0, PROGRESS_EVERY
+        try:
+            with tmp:
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    received += len(chunk)
+                    if received > self.max_body_bytes:
+                        raise MalformedPayloadError(
+                            f"body exceeds the {self.max_body_bytes} byte bound",
+                            dataset=request.dataset, url=url,
+                        )
+                    tmp.write(chunk)
+                    if received >= next_report:
+                        self._report(f"{request.dataset}: {received >> 20} MiB from {url}")
+                        next_report += PROGRESS_EVERY
+            _check_complete(response, received, request, url)
+            redacted = _redact_file(Path(tmp.name), secrets)
+            return self.landing.commit(
+                request, Path(tmp.name), url=url, status=response.status_code,
+                headers=dict(response.headers), redacted=redacted,
+            )
+        except BaseException:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise
+
+    def _report(self, message: str) -> None:
+        (self.progress or log.info)(message)
+
+
+def _conditional_headers(previous: Landed) -> dict[str, str]:
+    headers = {}
+    if etag := previous.headers.get("etag") or previous.headers.get("ETag"):
+        headers["If-None-Match"] = etag
+    if modified := previous.headers.get("last-modified") or previous.headers.get("Last-Modified"):
+        headers["If-Modified-Since"] = modified
+    return headers
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _raise_for_status(response: requests.Response, request: Request, base_url: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    where = {"dataset": request.dataset, "url": request.describe(base_url)}
+    snippet = response.raw.read(300, decode_content=True).decode("utf-8", "replace").strip()
+    reason = f"HTTP {status} {response.reason}: {snippet[:200]}"
+    if status in TRANSIENT_STATUS:
+        raise TransientHTTPError(reason, _retry_after_seconds(response.headers.get("Retry-After")))
+    if status in (401, 403):
+        raise AuthError(reason, **where)
+    if status == 404:
+        raise NotFoundError(reason, **where)
+    raise UpstreamError(reason, **where)
+
+
+def _check_complete(response: requests.Response, received: int, request: Request, url: str) -> None:
+    """A body shorter than its Content-Length was cut off in transit: never land it."""
+    expected = response.headers.get("Content-Length")
+    if expected and not response.headers.get("Content-Encoding") and received < int(expected):
+        raise TransientHTTPError(f"truncated body: {received} of {expected} bytes from {url}")
+
+
+def _redact_file(path: Path, secrets: tuple[str, ...]) -> bool:
+    """Credentials never reach disk, even if a server echoes them back."""
+    if not secrets:
+        return False
+    data = path.read_bytes()
+    clean = data
+    for secret in secrets:
+        clean = clean.replace(secret.encode(), b"********")
+    if clean == data:
+        return False
+    path.write_bytes(clean)
+    return True
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "********")
+    return text
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
