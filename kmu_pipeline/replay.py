@@ -147,5 +147,11 @@ def add_recording(root: Path, *, source: str, dataset: str, path: str, body: byt
     tmp = store.temp_body(request)
     with tmp:
         tmp.write(body)
-    return store.commit(request, Path(tmp.name), url=request.url(f"https://upstream/{source}"),
+    return store.commit(request, Path(tmp.name), url=request.url(_upstream_base(source)),
                         status=status, headers={"content-type": content_type, **(headers or {})})
+
+
+def _upstream_base(source: str) -> str:
+    from kmu_pipeline.catalogue import load_catalogue
+
+    return load_catalogue().sources[source].base_url

@@ -1,0 +1,207 @@
+"""fetch -> land -> parse -> validate -> load, for one catalogue dataset.
+
+This is what a raw asset calls and what bench/ measures: one code path. Parsing and
+validation stream in chunks into a Parquet stage file, outside any DuckDB lock, so datasets can
+be downloaded and parsed in parallel; only the final load (a Parquet scan inside one
+transaction) takes the build's write lock. A failed dataset leaves its last good table in place
+and is marked stale in meta.dataset_status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
+from kmu_pipeline.errors import KmuError, MalformedPayloadError, SchemaError
+from kmu_pipeline.landing import Landed
+from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations, column_descriptions
+from kmu_pipeline.sources import eurostat
+from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.warehouse import Warehouse, replace_table
+
+log = logging.getLogger(__name__)
+DUCKDB_TYPES = {"source": "varchar", "year": "integer", "value": "double"}
+
+
+@dataclass
+class IngestReport:
+    """What happened to one dataset in one run (becomes Dagster metadata)."""
+
+    dataset: str
+    table: str
+    rows: int = 0
+    unchanged: bool = False
+    landed: list[Landed] = field(default_factory=list)
+    error: KmuError | None = None
+    failure_cases: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def urls(self) -> list[str]:
+        return [item.url for item in self.landed]
+
+
+def _fetch(dataset: Dataset, client: HttpClient, catalogue: Catalogue,
+           base_url: str) -> list[Landed]:
+    if dataset.source == "eurostat":
+        return eurostat.fetch_dataset(dataset, client, catalogue.sources["eurostat"], base_url)
+    if dataset.source == "genesis":
+        from kmu_pipeline.sources import genesis
+
+        return genesis.fetch_dataset(dataset, client, base_url)
+    raise KmuError(f"no fetcher for source {dataset.source!r}", dataset=dataset.name)
+
+
+def _parser(dataset: Dataset, landed: Landed, body: Path,
+            catalogue: Catalogue) -> Iterator[pd.DataFrame]:
+    if dataset.source == "eurostat":
+        dims = list(catalogue.sources["eurostat"].options["dimensions"])
+        with open(body, "rb") as fh:
+            xml = fh.read(64).lstrip().startswith(b"<")
+        module = sdmx_ml if xml and "xml" in landed.content_type else sdmx_csv
+        return module.parse_landed(landed, body, dataset, dims)
+    if dataset.source == "genesis":
+        from kmu_pipeline.parse import genesis_ffcsv
+
+        return genesis_ffcsv.parse_landed(landed, body, dataset)
+    raise KmuError(f"no parser for source {dataset.source!r}", dataset=dataset.name)
+
+
+def validate_chunk(chunk: pd.DataFrame, dataset: Dataset, url: str) -> pd.DataFrame:
+    """pandera on one chunk; failure cases travel with the error for the asset check."""
+    try:
+        return Observations.validate(chunk[OBSERVATION_COLUMNS], lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        summary = (cases.groupby(["column", "check"], dropna=False).size()
+                   .sort_values(ascending=False).head(8))
+        text = "; ".join(f"{col or 'row'}: {chk} ({n} rows)" for (col, chk), n in summary.items())
+        raise SchemaError(f"observations fail the schema: {text}", dataset=dataset.name,
+                          url=url, failure_cases=cases.head(50)) from None
+
+
+def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Path,
+                       stage_file: Path, catalogue: Catalogue) -> int:
+    """Parse and validate every landed body into one Parquet file; return the row count."""
+    stage_file.parent.mkdir(parents=True, exist_ok=True)
+    arrow_schema = None
+    writer = None
+    rows = 0
+    try:
+        for item in landed:
+            for chunk in _parser(dataset, item, item.body_path(landing_root), catalogue):
+                table = pa.Table.from_pandas(validate_chunk(chunk, dataset, item.url),
+                                             preserve_index=False)
+                if writer is None:
+                    arrow_schema = table.schema
+                    writer = pq.ParquetWriter(stage_file, arrow_schema)
+                writer.write_table(table.cast(arrow_schema))
+                rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise MalformedPayloadError("the response holds no observations", dataset=dataset.name,
+                                    url=", ".join(i.url for i in landed))
+    return rows
+
+
+def load_stage(con, dataset: Dataset, stage_file: Path, landed: list[Landed]) -> int:
+    """Check keys across chunks, then swap the raw table in one transaction."""
+    dupes = con.execute(
+        f"select {', '.join(OBSERVATION_KEY)}, count(*) as n from read_parquet(?) "
+        f"group by all having count(*) > 1 limit 5", [str(stage_file)]).fetchdf()
+    if len(dupes):
+        raise SchemaError(f"duplicate observation keys, e.g. {dupes.to_dict('records')[:3]}",
+                          dataset=dataset.name, url=landed[0].url, failure_cases=dupes)
+    return replace_table(
+        con, dataset.table, "select * from read_parquet(?)", [str(stage_file)],
+        description=f"{dataset.title}. Source: {dataset.source} {dataset.code}. "
+                    f"Tidy observations as delivered; trace rows via request_id -> meta.requests.",
+        column_comments=column_descriptions(Observations),
+    )
+
+
+def ensure_table(con, dataset: Dataset) -> None:
+    """An empty raw table, so downstream SQL works before a dataset's first success."""
+    cols = ", ".join(f"{c} {DUCKDB_TYPES.get(c, 'varchar')}" for c in OBSERVATION_COLUMNS)
+    con.execute(f"create table if not exists {dataset.table} ({cols})")
+
+
+def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
+    row = con.execute("select sha256, status from meta.dataset_status where dataset = ?",
+                      [dataset.table]).fetchone()
+    return bool(row) and row[1] == "ok" and row[0] == ",".join(i.sha256 for i in landed)
+
+
+def record_status(con, dataset: Dataset, report: IngestReport) -> None:
+    landed = report.landed
+    con.execute("""
+        insert into meta.dataset_status as s values
+            (?, ?, ?, ?, ?, ?, case when ? then now() end, now(), ?)
+        on conflict (dataset) do update set
+            status = excluded.status,
+            rows = coalesce(excluded.rows, s.rows),
+            request_ids = coalesce(excluded.request_ids, s.request_ids),
+            urls = coalesce(excluded.urls, s.urls),
+            sha256 = coalesce(excluded.sha256, s.sha256),
+            last_success_at = coalesce(excluded.last_success_at, s.last_success_at),
+            last_attempt_at = excluded.last_attempt_at,
+            error = excluded.error
+    """, [dataset.table, "ok" if report.ok else "stale",
+          report.rows if report.ok else None,
+          ",".join(i.request_id for i in landed) if report.ok else None,
+          " ".join(i.url for i in landed) if report.ok else None,
+          ",".join(i.sha256 for i in landed) if report.ok else None,
+          report.ok, None if report.ok else str(report.error)])
+    for item in landed:
+        con.execute("insert or replace into meta.requests values (?, ?, ?, ?, ?, ?, ?)",
+                    [item.request_id, dataset.table, item.url, item.retrieved_at, item.sha256,
+                     item.content_type, item.headers.get("last-modified")])
+
+
+def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
+                    warehouse: Warehouse, run_id: str,
+                    catalogue: Catalogue | None = None,
+                    on_error: Callable[[KmuError], None] | None = None) -> IngestReport:
+    """Bring one raw table up to date in this run's build; never raises a KmuError."""
+    catalogue = catalogue or load_catalogue()
+    report = IngestReport(dataset=dataset.name, table=dataset.table)
+    stage_file = warehouse.build_dir / f"{run_id}.stage" / f"{dataset.asset_name}.parquet"
+    try:
+        report.landed = _fetch(dataset, client, catalogue, base_url)
+        with warehouse.connect_build(run_id) as con:
+            report.unchanged = _unchanged(con, dataset, report.landed)
+            if report.unchanged:
+                report.rows = con.execute(f"select count(*) from {dataset.table}").fetchone()[0]
+                return report
+        staged = stage_observations(dataset, report.landed, client.landing.root, stage_file,
+                                    catalogue)
+        with warehouse.connect_build(run_id) as con:
+            report.rows = load_stage(con, dataset, stage_file, report.landed)
+            record_status(con, dataset, report)
+        log.info("%s: %d observations (%d staged)", dataset.table, report.rows, staged)
+    except KmuError as exc:
+        report.error = exc
+        report.failure_cases = getattr(exc, "failure_cases", None)
+        log.error("%s", exc)
+        with warehouse.connect_build(run_id) as con:
+            ensure_table(con, dataset)
+            record_status(con, dataset, report)
+        if on_error:
+            on_error(exc)
+    finally:
+        stage_file.unlink(missing_ok=True)
+    return report

@@ -1,0 +1,210 @@
+"""DuckDB warehouse: each run builds a private copy, then publishes it with one atomic rename.
+
+DuckDB allows one writing process per file, and an analyst's open connection (even read-only)
+holds a lock that would block a writer. So a run never writes the published file: it copies it
+to data/.build/<run_id>.duckdb, writes there (writers of one run take turns under an flock), and
+`publish` renames the finished build over data/kmu.duckdb, keeping the previous file as
+kmu.prev.duckdb. Open connections keep reading the file they opened (POSIX rename semantics); new
+connections see the new run, whole. A killed run leaves only its own build file behind, which
+the next run ignores and `sweep_builds` removes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+SCHEMAS = ("raw", "staging", "marts", "meta")
+STALE_BUILD_SECONDS = 6 * 3600
+
+META_DDL = """
+create table if not exists meta.dataset_status (
+    dataset varchar primary key,      -- raw table, e.g. raw.eurostat__isoc_cicce_use
+    status varchar not null,          -- ok | stale
+    rows bigint,
+    request_ids varchar,
+    urls varchar,
+    sha256 varchar,
+    last_success_at timestamp,
+    last_attempt_at timestamp,
+    error varchar
+);
+create table if not exists meta.requests (
+    request_id varchar primary key,
+    dataset varchar,
+    url varchar,
+    retrieved_at varchar,
+    sha256 varchar,
+    content_type varchar,
+    last_modified varchar
+);
+create table if not exists meta.runs (
+    run_id varchar primary key,
+    published_at timestamp,
+    tables varchar
+);
+"""
+
+
+class Warehouse:
+    """The published DuckDB file and the per-run builds beside it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.build_dir = self.path.parent / ".build"
+
+    @property
+    def previous_path(self) -> Path:
+        return self.path.with_suffix(".prev.duckdb")
+
+    def build_path(self, run_id: str) -> Path:
+        safe = "".join(ch for ch in run_id if ch.isalnum() or ch in "-_")[:64]
+        return self.build_dir / f"{safe}.duckdb"
+
+    @contextmanager
+    def _lock(self, run_id: str) -> Iterator[None]:
+        """One writer at a time per build (Dagster may run steps in several processes)."""
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        lock_path = self.build_path(run_id).with_suffix(".lock")
+        with open(lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # released by the kernel if the process dies
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def connect_build(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to this run's build, created from the published file."""
+        with self._lock(run_id):
+            build = self.build_path(run_id)
+            if not build.exists():
+                self._start_build(build)
+            con = duckdb.connect(str(build))
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def _start_build(self, build: Path) -> None:
+        partial = build.with_suffix(".partial")
+        if self.path.exists():
+            shutil.copyfile(self.path, partial)
+        con = duckdb.connect(str(partial))
+        try:
+            for schema in SCHEMAS:
+                con.execute(f"create schema if not exists {schema}")
+            con.execute(META_DDL)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(partial, build)
+
+    def publish(self, run_id: str) -> list[str]:
+        """Atomically make this run's build the published warehouse; return its tables."""
+        with self._lock(run_id):
+            build = self.build_path(run_id)
+            if not build.exists():
+                raise FileNotFoundError(f"run {run_id} has no build to publish at {build}")
+            con = duckdb.connect(str(build))
+            try:
+                tables = [f"{s}.{t}" for s, t in con.execute(
+                    "select schema_name, table_name from duckdb_tables() order by all").fetchall()]
+                con.execute("insert or replace into meta.runs values (?, now(), ?)",
+                            [run_id, ",".join(tables)])
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            _fsync(build)
+            if self.path.exists():
+                _keep_previous(self.path, self.previous_path)
+            os.replace(build, self.path)
+            _fsync_dir(self.path.parent)
+            build.with_suffix(".lock").unlink(missing_ok=True)
+            log.info("published %s (%d tables) from run %s", self.path, len(tables), run_id)
+            return tables
+
+    def sweep_builds(self, keep: str | None = None,
+                     older_than: float = STALE_BUILD_SECONDS) -> list[Path]:
+        """Remove builds of runs that died (older than `older_than` seconds)."""
+        removed = []
+        if not self.build_dir.exists():
+            return removed
+        now = time.time()
+        for path in self.build_dir.iterdir():
+            if keep and path.stem == Path(self.build_path(keep)).stem:
+                continue
+            if now - path.stat().st_mtime > older_than:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published warehouse (what analysts get)."""
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _keep_previous(current: Path, previous: Path) -> None:
+    """Hard-link the current file as .prev so the swap never leaves a moment with no file."""
+    tmp = previous.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(current, tmp)
+    os.replace(tmp, previous)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str,
+                  params: Mapping | list | None = None, *, description: str = "",
+                  column_comments: Mapping[str, str] | None = None) -> int:
+    """create or replace `table` from a query, with comments, in one transaction."""
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {table} as {select_sql}", params)
+        comment_table(con, table, description, column_comments or {})
+        rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return rows
+
+
+def comment_table(con: duckdb.DuckDBPyConnection, table: str, description: str,
+                  column_comments: Mapping[str, str]) -> None:
+    # COMMENT ON takes only literals, so values go through a quoted literal, never raw text.
+    if description:
+        con.execute(f"comment on table {table} is {_literal(description)}")
+    existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    for column, text in column_comments.items():
+        if text and column in existing:
+            con.execute(f'comment on column {table}."{column}" is {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
