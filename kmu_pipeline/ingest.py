@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
-from kmu_pipeline.errors import KmuError, MalformedPayloadError, SchemaError
+from kmu_pipeline.errors import KmuError, SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations, column_descriptions
@@ -112,9 +112,9 @@ def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Pat
     finally:
         if writer is not None:
             writer.close()
-    if writer is None:
-        raise MalformedPayloadError("the response holds no observations", dataset=dataset.name,
-                                    url=", ".join(i.url for i in landed))
+    if writer is None:  # a valid answer with no rows: publish an empty table, not an error
+        empty = Observations.validate(pd.DataFrame({c: [] for c in OBSERVATION_COLUMNS}))
+        pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), stage_file)
     return rows
 
 
