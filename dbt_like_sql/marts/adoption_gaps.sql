@@ -1,0 +1,53 @@
+/* Adoption gaps by enterprise size: per source, indicator, country and year, the share in each size class and the distance in percentage points and as a ratio between micro (0-9), small (10-49), medium (50-249) and large (250+) firms. A missing or flagged input gives a missing or flagged gap, never an average. */
+with observations as (
+    select * from staging.observations
+),
+
+shares as (
+    select source, indicator, geo, unit, year, size_class, value, flag
+    from observations
+    where unit like 'pct_%' and nace in ('C10-S951_X_K', 'TOTAL')
+),
+
+by_size as (
+    select
+        source,
+        indicator,
+        geo,
+        unit,
+        year,
+        max(value) filter (where size_class = '0-9') as micro_pct,
+        max(value) filter (where size_class = '10-49') as small_pct,
+        max(value) filter (where size_class = '50-249') as medium_pct,
+        max(value) filter (where size_class = '250+') as large_pct,
+        max(value) filter (where size_class = '10-249') as sme_pct,
+        string_agg(distinct size_class || ':' || flag, ' ') filter (where flag is not null)
+            as flags
+    from shares
+    group by all
+),
+
+final as (
+    select
+        source,
+        indicator,
+        geo,
+        unit,
+        year,
+        micro_pct,                                        -- 0-9 persons employed
+        small_pct,                                        -- 10-49
+        medium_pct,                                       -- 50-249
+        large_pct,                                        -- 250+
+        sme_pct,                                          -- 10-249
+        small_pct - micro_pct as small_vs_micro_pp,       -- percentage points
+        medium_pct - small_pct as medium_vs_small_pp,     -- percentage points
+        large_pct - medium_pct as large_vs_medium_pp,     -- percentage points
+        large_pct - micro_pct as large_vs_micro_pp,       -- percentage points
+        large_pct - small_pct as large_vs_small_pp,       -- percentage points
+        round(large_pct / nullif(small_pct, 0), 3) as large_to_small_ratio,  -- large share / small share
+        round(medium_pct / nullif(micro_pct, 0), 3) as medium_to_micro_ratio,  -- medium share / micro share
+        flags                                             -- size_class:flag of flagged inputs
+    from by_size
+)
+
+select * from final

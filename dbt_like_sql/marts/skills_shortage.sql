@@ -1,0 +1,43 @@
+/* ICT skills shortage by size class, country and year: shares of enterprises employing ICT specialists, recruiting or trying to, providing ICT training, and the share of recruiters that found ICT vacancies hard to fill (the article's Fachkraeftemangel ratio). Numerators and denominators are in the column comments. */
+with observations as (
+    select * from staging.observations
+),
+
+skills as (
+    select source, geo, year, size_class, indicator, value
+    from observations
+    where indicator in (
+        'ict_specialists_employed', 'ict_recruitment_tried', 'ict_vacancies_hard_to_fill',
+        'ict_training'
+    )
+),
+
+pivoted as (
+    select
+        source,
+        geo,
+        year,
+        size_class,
+        max(value) filter (where indicator = 'ict_specialists_employed') as employing_pct,
+        max(value) filter (where indicator = 'ict_recruitment_tried') as recruiting_pct,
+        max(value) filter (where indicator = 'ict_vacancies_hard_to_fill') as hard_to_fill_pct,
+        max(value) filter (where indicator = 'ict_training') as training_pct
+    from skills
+    group by all
+),
+
+final as (
+    select
+        source,
+        geo,
+        year,
+        size_class,
+        employing_pct,       -- enterprises employing ICT specialists / all enterprises, %
+        recruiting_pct,      -- enterprises that recruited or tried to recruit ICT specialists / all enterprises, %
+        hard_to_fill_pct,    -- enterprises with hard-to-fill ICT vacancies / all enterprises, %
+        training_pct,        -- enterprises providing ICT training to staff / all enterprises, %
+        round(100 * hard_to_fill_pct / nullif(recruiting_pct, 0), 1) as hard_to_fill_share_of_recruiters_pct  -- hard-to-fill / recruiting enterprises, % (Fachkraeftemangel)
+    from pivoted
+)
+
+select * from final

@@ -1,0 +1,121 @@
+"""kmu-pipeline: run the refresh, list the catalogue, query the warehouse.
+
+Thin over the same definitions Dagster loads: `run` executes the refresh_all job in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.errors import KmuError
+from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
+from kmu_pipeline.warehouse import Warehouse
+
+log = logging.getLogger("kmu_pipeline")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kmu-pipeline", description=__doc__)
+    parser.add_argument("--warehouse", default="data/kmu.duckdb", help="DuckDB file")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="refresh every dataset and model, then publish")
+    run.add_argument("--replay", nargs="?", const=str(DEMO_SNAPSHOT), metavar="DIR",
+                     help="answer requests from recorded responses (default: the demo snapshot)")
+    run.add_argument("--landing", default="data/raw", help="where raw responses are kept")
+    sub.add_parser("datasets", help="list the catalogue")
+    sub.add_parser("tables", help="list the warehouse tables with row counts")
+    query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
+    query.add_argument("sql")
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    serve = sub.add_parser("replay-server", help="serve recorded responses over HTTP")
+    serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT))
+    serve.add_argument("--port", type=int, default=8765)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kmu_pipeline.defs.definitions import build_definitions
+    from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        if args.replay:
+            server = stack.enter_context(ReplayServer(Path(args.replay)))
+            urls = {f"{s}_base_url": server.base_url(s) for s in ("eurostat", "genesis")}
+            log.info("replaying recorded responses from %s at %s", args.replay, server.url)
+        defs = build_definitions({
+            "warehouse": WarehouseResource(path=args.warehouse),
+            "sources": SourcesResource(landing_dir=args.landing, **urls),
+        })
+        result = defs.resolve_job_def("refresh_all").execute_in_process(raise_on_error=False)
+    return _report_run(Warehouse(args.warehouse), result.success)
+
+
+def _report_run(warehouse: Warehouse, success: bool) -> int:
+    if not warehouse.path.exists():
+        print("run failed before anything was published", file=sys.stderr)
+        return 1
+    with warehouse.read() as con:
+        stale = con.execute("select dataset, error from meta.dataset_status "
+                            "where status = 'stale' order by 1").fetchall()
+        tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
+    for dataset, error in stale:
+        print(f"FAILED {dataset}: {error}", file=sys.stderr)
+    state = "published" if success else "run had failures; published what completed:"
+    print(f"{state} {warehouse.path} ({tables} tables, {len(stale)} stale datasets)")
+    return 0 if success and not stale else 1
+
+
+def cmd_datasets(_: argparse.Namespace) -> int:
+    for ds in load_catalogue().datasets:
+        indicators = ", ".join(f"{k}->{v}" for k, v in ds.indicators.items())
+        print(f"{ds.table:42} {ds.source:9} {ds.code:18} {indicators}")
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    with Warehouse(args.warehouse).read() as con:
+        rows = con.execute("select schema_name || '.' || table_name, estimated_size, comment "
+                           "from duckdb_tables() order by 1").fetchall()
+    for name, size, comment in rows:
+        print(f"{name:45} {size:>9}  {(comment or '')[:70]}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    with Warehouse(args.warehouse).read() as con:
+        frame = con.execute(args.sql).fetchdf()
+    print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
+    return 0
+
+
+def cmd_replay_server(args: argparse.Namespace) -> int:
+    server = ReplayServer(Path(args.directory), port=args.port)
+    print(f"serving {args.directory} at {server.url}; set KMU_EUROSTAT_BASE_URL="
+          f"{server.base_url('eurostat')} KMU_GENESIS_BASE_URL={server.base_url('genesis')}")
+    with contextlib.suppress(KeyboardInterrupt):
+        server.httpd.serve_forever()
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "tables": cmd_tables, "query": cmd_query,
+            "replay-server": cmd_replay_server}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (KmuError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

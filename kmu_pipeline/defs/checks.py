@@ -1,0 +1,26 @@
+"""Asset checks beyond each raw asset's own schema check."""
+
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
+
+from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.defs.sql import table_key
+from kmu_pipeline.sql_models import OBSERVATIONS
+from kmu_pipeline.validation import validate_table
+
+
+@asset_check(asset=table_key(OBSERVATIONS), blocking=True,
+             description="The union of all sources passes the Observations schema, keys unique "
+                         "across datasets; marts are not built from data that fails it")
+def observations_schema(context: AssetCheckExecutionContext,
+                        warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.get().connect_build(context.run.run_id) as con:
+        result = validate_table(con, OBSERVATIONS)
+    metadata = {"rows_validated": result.rows}
+    if not result.passed:
+        metadata["failures"] = MetadataValue.md(result.failure_cases.head(20).to_markdown(index=False))
+    return AssetCheckResult(passed=result.passed, metadata=metadata)
+
+
+def all_checks() -> list:
+    return [observations_schema]

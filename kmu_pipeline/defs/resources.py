@@ -1,0 +1,56 @@
+"""Resources, configured from environment variables (read when the code location loads).
+
+GENESIS credentials are deliberately not resource fields: Dagster shows resource config in its
+UI, so sources/genesis.py reads them from the environment at request time instead.
+"""
+
+
+import os
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.landing import LandingStore
+from kmu_pipeline.sources.http import HttpClient, RetryPolicy
+from kmu_pipeline.warehouse import Warehouse
+
+DEFAULT_WAREHOUSE = "data/kmu.duckdb"
+DEFAULT_LANDING = "data/raw"
+
+
+class WarehouseResource(ConfigurableResource):
+    """The published DuckDB file; runs write to a private build beside it."""
+
+    path: str = DEFAULT_WAREHOUSE
+
+    def get(self) -> Warehouse:
+        return Warehouse(Path(self.path))
+
+
+class SourcesResource(ConfigurableResource):
+    """Where requests go (live agencies or a replay server) and where bodies land."""
+
+    landing_dir: str = DEFAULT_LANDING
+    eurostat_base_url: str = ""
+    genesis_base_url: str = ""
+    max_attempts: int = 5
+    max_retry_seconds: float = 120.0
+
+    def base_url(self, source: str) -> str:
+        explicit = getattr(self, f"{source}_base_url", "")
+        return explicit or load_catalogue().sources[source].resolved_base_url()
+
+    def client(self) -> HttpClient:
+        return HttpClient(
+            landing=LandingStore(Path(self.landing_dir)),
+            retry=RetryPolicy(max_attempts=self.max_attempts, max_seconds=self.max_retry_seconds),
+        )
+
+
+def resources_from_env() -> dict[str, ConfigurableResource]:
+    """The resources a deployment uses: paths and base URLs from KMU_* variables."""
+    return {
+        "warehouse": WarehouseResource(path=os.environ.get("KMU_WAREHOUSE", DEFAULT_WAREHOUSE)),
+        "sources": SourcesResource(landing_dir=os.environ.get("KMU_LANDING_DIR", DEFAULT_LANDING)),
+    }
