@@ -12,6 +12,7 @@ If-None-Match give 304 answers like a conditional GET upstream.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -81,14 +82,16 @@ def _make_handler(index: RecordingIndex) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"No recorded response for this request", "text/plain", {})
                 return
             landed, body_path = found
-            etag = f'"{landed.sha256[:32]}"'
+            body = body_path.read_bytes()
+            # From the bytes served, not the recorded metadata: an edited recording is new data.
+            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
             if self.headers.get("If-None-Match") == etag:
                 self._send(304, b"", None, {"ETag": etag})
                 return
             headers = {k: v for k, v in landed.headers.items()
                        if k.lower() in ("last-modified", "content-disposition", "retry-after")}
             headers["ETag"] = etag
-            self._send(landed.status, body_path.read_bytes(),
+            self._send(landed.status, body,
                        landed.headers.get("content-type") or landed.headers.get("Content-Type"),
                        headers)
 

@@ -73,8 +73,8 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
         wh = warehouse.get()
         report = refresh_dataset(dataset, client=sources.client(),
                                  base_url=sources.base_url(dataset.source), warehouse=wh,
-                                 run_id=context.run_id)
-        with wh.connect_build(context.run_id) as con:
+                                 run_id=context.run.run_id)
+        with wh.connect_build(context.run.run_id) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}
         return MaterializeResult(metadata=metadata, check_results=[_schema_check(report)])
 
@@ -88,8 +88,8 @@ def eurostat_codelists(context: AssetExecutionContext, warehouse: WarehouseResou
                        sources: SourcesResource) -> MaterializeResult:
     wh = warehouse.get()
     landed = refresh_codelists(client=sources.client(), base_url=sources.base_url("eurostat"),
-                               warehouse=wh, run_id=context.run_id)
-    with wh.connect_build(context.run_id) as con:
+                               warehouse=wh, run_id=context.run.run_id)
+    with wh.connect_build(context.run.run_id) as con:
         metadata = table_metadata(con, CODELISTS_TABLE)
     metadata["source_urls"] = MetadataValue.text(" ".join(item.url for item in landed))
     return MaterializeResult(metadata=metadata)

@@ -1,7 +1,6 @@
 """The code location: workspace.yaml and `dagster dev` load `defs` from here."""
 
-
-from dagster import Definitions
+from dagster import AssetsDefinition, Definitions
 
 from kmu_pipeline.defs.assets import raw_assets
 from kmu_pipeline.defs.checks import all_checks
@@ -11,11 +10,15 @@ from kmu_pipeline.defs.schedules import monthly_refresh, refresh_all
 from kmu_pipeline.defs.sql import sql_assets
 
 
-def build_definitions(resources: dict | None = None) -> Definitions:
+def project_assets() -> list[AssetsDefinition]:
+    """Every asset, publish last (it depends on all the others)."""
     tables = [*raw_assets(), *sql_assets()]
-    publish = build_publish_asset([key for a in tables for key in a.keys])
+    return [*tables, build_publish_asset([key for a in tables for key in a.keys])]
+
+
+def build_definitions(resources: dict | None = None) -> Definitions:
     return Definitions(
-        assets=[*tables, publish],
+        assets=project_assets(),
         asset_checks=all_checks(),
         jobs=[refresh_all],
         schedules=[monthly_refresh],

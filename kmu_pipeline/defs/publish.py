@@ -15,8 +15,8 @@ def build_publish_asset(upstream: list[AssetKey]) -> AssetsDefinition:
                        "of runs and are never blocked")
     def _publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         wh = warehouse.get()
-        tables = wh.publish(context.run_id)
-        wh.sweep_builds(keep=context.run_id)
+        tables = wh.publish(context.run.run_id)
+        wh.sweep_builds(keep=context.run.run_id)
         with wh.read() as con:
             stale = con.execute("select dataset, error from meta.dataset_status "
                                 "where status = 'stale' order by dataset").fetchall()

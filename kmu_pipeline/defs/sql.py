@@ -23,7 +23,7 @@ def build_sql_asset(model: SqlModel) -> AssetsDefinition:
         metadata={"sql_file": str(model.path.name) if model.path else "generated from catalogue"},
     )
     def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        with warehouse.get().connect_build(context.run_id) as con:
+        with warehouse.get().connect_build(context.run.run_id) as con:
             run_model(con, model)
             return MaterializeResult(metadata=table_metadata(con, model.table))
 

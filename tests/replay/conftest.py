@@ -1,0 +1,34 @@
+"""Run the real Dagster definitions in process against replay servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dagster import materialize
+
+from kmu_pipeline.defs.checks import all_checks
+from kmu_pipeline.defs.definitions import project_assets
+from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+from kmu_pipeline.replay import ReplayServer
+
+
+def materialize_all(recordings: Path, workdir: Path, **source_kwargs):
+    """materialize() every asset and check of the project against `recordings`."""
+    with ReplayServer(recordings) as server:
+        resources = {
+            "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
+            "sources": SourcesResource(
+                landing_dir=str(workdir / "raw"),
+                eurostat_base_url=server.base_url("eurostat"),
+                genesis_base_url=server.base_url("genesis"),
+                max_attempts=2, max_retry_seconds=2, **source_kwargs,
+            ),
+        }
+        return materialize([*project_assets(), *all_checks()], resources=resources,
+                           raise_on_error=False)
+
+
+@pytest.fixture
+def run_pipeline():
+    return materialize_all

@@ -1,0 +1,79 @@
+"""The whole pipeline through Dagster's materialize, against the demo snapshot over HTTP."""
+
+from __future__ import annotations
+
+import duckdb
+
+from kmu_pipeline.replay import DEMO_SNAPSHOT
+from tests.conftest import recorded_body
+
+
+def _query(path, sql, params=None):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_demo_snapshot_builds_every_table_with_values(tmp_path, run_pipeline):
+    result = run_pipeline(DEMO_SNAPSHOT, tmp_path)
+    assert result.success
+    db = tmp_path / "kmu.duckdb"
+    cloud = _query(db, """
+        select size_class, value, request_id from marts.indicators
+        where indicator = 'cloud_computing' and geo = 'DE' and year = 2020 order by size_class""")
+    assert [(s, v) for s, v, _ in cloud] == [
+        ("10+", 33.32), ("10-249", 32.35), ("10-49", 30.62), ("250+", 62.05), ("50-249", 41.18)]
+    # every row traces back to the request that delivered it
+    urls = _query(db, "select url from meta.requests where request_id = ?", [cloud[0][2]])
+    assert urls and "/data/isoc_cicce_use/" in urls[0][0] and "format=SDMX-CSV" in urls[0][0]
+    labels = _query(db, "select distinct geo_name_en, geo_name_de from marts.indicators "
+                        "where geo = 'DE'")
+    assert labels == [("Germany", "Deutschland")]
+    gaps = _query(db, """select small_pct, medium_pct, medium_vs_small_pp from marts.adoption_gaps
+                         where indicator = 'website' and geo = 'DE' and year = 2020
+                         and source = 'eurostat'""")
+    assert gaps == [(87.0, 93.0, 6.0)]
+    tables = {t for (t,) in _query(db, "select schema_name || '.' || table_name "
+                                       "from duckdb_tables()")}
+    assert {"staging.observations", "marts.adoption_gaps", "marts.skills_shortage",
+            "raw.eurostat__isoc_cicce_use", "meta.runs"} <= tables
+
+
+def test_flags_are_kept_verbatim_and_missing_values_need_one(tmp_path, run_pipeline, demo_copy):
+    body = recorded_body(demo_copy, "isoc_eb_bd")
+    text = body.read_text()
+    # Eurostat marks a break in series with b, and a confidential cell as ':' + 'c'.
+    text = text.replace("DE,2020,16.25,,", "DE,2020,16.25,b,")
+    text = text.replace("DE,2020,22.23,,", "DE,2020,,: c,")
+    body.write_text(text)
+    assert run_pipeline(demo_copy, tmp_path).success
+    rows = _query(tmp_path / "kmu.duckdb", """
+        select size_class, value, flag from marts.indicators
+        where indicator = 'big_data' and geo = 'DE' and year = 2020
+          and size_class in ('10-49', '50-249') order by size_class""")
+    assert rows == [("10-49", 16.25, "b"), ("50-249", None, ": c")]
+
+
+def test_bad_dataset_keeps_last_good_table_and_others_publish(tmp_path, run_pipeline, demo_copy):
+    assert run_pipeline(demo_copy, tmp_path).success
+    body = recorded_body(demo_copy, "isoc_eb_bd")
+    body.write_text(body.read_text().replace(",E_BDA,", ",E_BDX,", 1)
+                    .replace("10-49,C10-S951_X_K,E_BDA,PC_ENT,DE,2020,16.25", "10-49,C10-S951_X_K,E_BDA,PC_ENT,DE,2020,116.25"))
+    cc = recorded_body(demo_copy, "isoc_cicce_use")
+    cc.write_text(cc.read_text().replace("DE,2023,77.6", "DE,2023,77.7"))
+    result = run_pipeline(demo_copy, tmp_path)
+    checks = {e.asset_check_key.asset_key.path[-1]: e
+              for e in result.get_asset_check_evaluations()}
+    failed = checks["eurostat__isoc_eb_bd"]
+    assert not failed.passed
+    error = failed.metadata["error"].value
+    assert "isoc_eb_bd" in error and "/data/isoc_eb_bd/" in error and "E_BDX" in error
+    db = tmp_path / "kmu.duckdb"
+    assert _query(db, "select value from raw.eurostat__isoc_eb_bd where size_class = '10-49' "
+                      "and geo = 'DE'") == [(16.25,)]
+    assert _query(db, "select status from meta.dataset_status "
+                      "where dataset = 'raw.eurostat__isoc_eb_bd'") == [("stale",)]
+    assert _query(db, "select value from raw.eurostat__isoc_cicce_use where year = 2023 "
+                      "and size_class = '250+'") == [(77.7,)]
