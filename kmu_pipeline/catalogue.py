@@ -90,7 +90,8 @@ def _frozen(mapping: Mapping | None) -> Mapping:
     return MappingProxyType(dict(mapping or {}))
 
 
-def _build_dataset(entry: dict, maps: Mapping[str, Mapping[str, str]], sources: set[str]) -> Dataset:
+def _build_dataset(entry: dict, maps: Mapping[str, Mapping[str, str]],
+                   sources: set[str]) -> Dataset:
     name = entry.get("name", "")
     where = f"catalogue entry {name or '?'!r}"
     if not _NAME.match(name):
@@ -131,7 +132,8 @@ def parse_catalogue(text: str) -> Catalogue:
             name=name,
             base_url=spec["base_url"].rstrip("/"),
             base_url_env=spec["base_url_env"],
-            options=_frozen({k: v for k, v in spec.items() if k not in ("base_url", "base_url_env")}),
+            options=_frozen({k: v for k, v in spec.items()
+                             if k not in ("base_url", "base_url_env")}),
         )
         for name, spec in doc.get("sources", {}).items()
     }

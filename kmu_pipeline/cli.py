@@ -90,7 +90,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     with Warehouse(args.warehouse).read() as con:
         frame = con.execute(args.sql).fetchdf()
-    print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
+    print(frame.to_csv(index=False).rstrip("\n") if args.csv else frame.to_string(index=False))
     return 0
 
 

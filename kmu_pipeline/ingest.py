@@ -23,7 +23,12 @@ from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
 from kmu_pipeline.errors import KmuError, SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations, column_descriptions
+from kmu_pipeline.schemas import (
+    OBSERVATION_COLUMNS,
+    OBSERVATION_KEY,
+    Observations,
+    column_descriptions,
+)
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.warehouse import Warehouse, replace_table

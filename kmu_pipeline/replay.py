@@ -60,56 +60,65 @@ class RecordingIndex:
             return answers[min(n, len(answers) - 1)]
 
 
+class ReplayHandler(BaseHTTPRequestHandler):
+    """Answers GET and form POST requests from the recording index."""
+
+    protocol_version = "HTTP/1.1"
+    index: RecordingIndex
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        self._serve(form=[])
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8") if length else ""
+        self._serve(form=parse_qsl(body, keep_blank_values=True))
+
+    def _serve(self, form: list) -> None:
+        parts = urlsplit(self.path)
+        source, _, path = parts.path.lstrip("/").partition("/")
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        found = self.index.answer(source, request_id(self.command, path, query, form))
+        if found is None:
+            self._send(404, b"No recorded response for this request", "text/plain", {})
+            return
+        landed, body_path = found
+        body = body_path.read_bytes()
+        # From the bytes served, not the recorded metadata: an edited recording is new data.
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        if self.headers.get("If-None-Match") == etag:
+            self._send(304, b"", None, {"ETag": etag})
+            return
+        self._send(landed.status, body, _content_type(landed), _replayed_headers(landed, etag))
+
+    def _send(self, status: int, body: bytes, ctype: str | None, headers: dict) -> None:
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        log.debug("replay: " + format, *args)
+
+
 def _make_handler(index: RecordingIndex) -> type[BaseHTTPRequestHandler]:
-    class ReplayHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    return type("BoundReplayHandler", (ReplayHandler,), {"index": index})
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            self._serve(form=[])
 
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8") if length else ""
-            self._serve(form=parse_qsl(body, keep_blank_values=True))
+def _content_type(landed: Landed) -> str | None:
+    return landed.headers.get("content-type") or landed.headers.get("Content-Type")
 
-        def _serve(self, form: list) -> None:
-            parts = urlsplit(self.path)
-            source, _, path = parts.path.lstrip("/").partition("/")
-            query = parse_qsl(parts.query, keep_blank_values=True)
-            rid = request_id(self.command, path, query, form)
-            found = index.answer(source, rid)
-            if found is None:
-                self._send(404, b"No recorded response for this request", "text/plain", {})
-                return
-            landed, body_path = found
-            body = body_path.read_bytes()
-            # From the bytes served, not the recorded metadata: an edited recording is new data.
-            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-            if self.headers.get("If-None-Match") == etag:
-                self._send(304, b"", None, {"ETag": etag})
-                return
-            headers = {k: v for k, v in landed.headers.items()
-                       if k.lower() in ("last-modified", "content-disposition", "retry-after")}
-            headers["ETag"] = etag
-            self._send(landed.status, body,
-                       landed.headers.get("content-type") or landed.headers.get("Content-Type"),
-                       headers)
 
-        def _send(self, status: int, body: bytes, ctype: str | None, headers: dict) -> None:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002
-            log.debug("replay: " + format, *args)
-
-    return ReplayHandler
+def _replayed_headers(landed: Landed, etag: str) -> dict[str, str]:
+    kept = ("last-modified", "content-disposition", "retry-after")
+    headers = {k: v for k, v in landed.headers.items() if k.lower() in kept}
+    headers["ETag"] = etag
+    return headers
 
 
 class ReplayServer:

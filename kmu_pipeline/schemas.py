@@ -47,7 +47,8 @@ class Observations(pa.DataFrameModel):
     value: Series[float] = pa.Field(nullable=True, ge=0, description="Observed value")
     flag: Series[str] = pa.Field(
         nullable=True, str_length={"max_value": 8},
-        description="Source's observation flag, verbatim (Eurostat b/c/e/p/u/z/:, GENESIS e/./-/x//)",
+        description="Source's observation flag, verbatim "
+                    "(Eurostat b/c/e/p/u/z/:, GENESIS e/./-/x//)",
     )
     last_update: Series[str] = pa.Field(nullable=True, description="Source's last update stamp")
     request_id: Series[str] = pa.Field(

@@ -18,7 +18,8 @@ def observations_schema(context: AssetCheckExecutionContext,
         result = validate_table(con, OBSERVATIONS)
     metadata = {"rows_validated": result.rows}
     if not result.passed:
-        metadata["failures"] = MetadataValue.md(result.failure_cases.head(20).to_markdown(index=False))
+        cases = result.failure_cases.head(20)
+        metadata["failures"] = MetadataValue.md(cases.to_markdown(index=False))
     return AssetCheckResult(passed=result.passed, metadata=metadata)
 
 

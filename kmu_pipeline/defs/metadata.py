@@ -16,7 +16,8 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
     return {
         "dagster/row_count": MetadataValue.int(int(rows)),
         "table": MetadataValue.text(table),
-        "preview": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(empty)"),
+        "preview": MetadataValue.md(
+            preview.to_markdown(index=False) if len(preview) else "(empty)"),
         "dagster/column_schema": MetadataValue.table_schema(TableSchema(columns=[
             TableColumn(name=name, type=dtype, description=comment or None)
             for name, dtype, comment in columns])),

@@ -1,7 +1,14 @@
 """The last step of every refresh: publish the run's build as data/kmu.duckdb, atomically."""
 
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from kmu_pipeline.defs.resources import WarehouseResource
 

@@ -1,4 +1,4 @@
-"""Rebuild the Eurostat part of the demo snapshot: `python -m kmu_pipeline.demo_snapshot.make_eurostat`.
+"""Rebuild the Eurostat demo snapshot: `python -m kmu_pipeline.demo_snapshot.make_eurostat`.
 
 Writes, in landing layout, the SDMX-CSV 1.0 answers Eurostat gives to the catalogue's data
 queries and SDMX-ML 2.1 codelist answers, holding only published values, each cited in

@@ -21,7 +21,7 @@ STRUCTURE_DATASET = "codelists"
 
 
 def _client(base_url: str) -> sdmx.Client:
-    """An sdmx1 ESTAT client pointed at `base_url` (live or replay) without touching the registry."""
+    """An sdmx1 ESTAT client pointed at `base_url` (live or replay); the registry is untouched."""
     client = sdmx.Client("ESTAT")
     source = copy.copy(client.source)
     source.url = base_url.rstrip("/")
@@ -73,7 +73,8 @@ def codelist_request(codelist_id: str, source: Source) -> Request:
                    accept="application/vnd.sdmx.structure+xml;version=2.1")
 
 
-def fetch_dataset(dataset: Dataset, client: HttpClient, source: Source, base_url: str) -> list[Landed]:
+def fetch_dataset(dataset: Dataset, client: HttpClient, source: Source,
+                  base_url: str) -> list[Landed]:
     """Download (or confirm unchanged) the data of one Eurostat dataset."""
     return [client.fetch(data_request(dataset, source), base_url)]
 

@@ -74,7 +74,8 @@ class HttpClient:
             retry=retry_if_exception_type(
                 (TransientHTTPError, requests.ConnectionError, requests.Timeout)
             ),
-            stop=stop_after_attempt(self.retry.max_attempts) | stop_after_delay(self.retry.max_seconds),
+            stop=(stop_after_attempt(self.retry.max_attempts)
+                  | stop_after_delay(self.retry.max_seconds)),
             wait=self._wait,
             before_sleep=lambda rs: log.warning(
                 "retrying %s after %s (attempt %d)", url, rs.outcome.exception(), rs.attempt_number
@@ -86,7 +87,8 @@ class HttpClient:
                             tuple(s for s in secrets if s and len(s) >= 4))
         except (TransientHTTPError, requests.RequestException) as exc:
             raise UpstreamError(
-                f"gave up after {self.retry.max_attempts} attempts / {self.retry.max_seconds:.0f}s: "
+                f"gave up after {self.retry.max_attempts} attempts / "
+                f"{self.retry.max_seconds:.0f}s: "
                 f"{_scrub(str(exc), secrets)}",
                 dataset=request.dataset, url=request.describe(base_url),
             ) from None

@@ -1,0 +1,64 @@
+"""The catalogue loads into validated records and refuses inconsistent entries."""
+
+from __future__ import annotations
+
+import pytest
+
+from kmu_pipeline.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from kmu_pipeline.sources.eurostat import data_request
+
+HEAD = """
+[sources.eurostat]
+base_url = "https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1"
+base_url_env = "KMU_TEST_EUROSTAT_URL"
+dimensions = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
+[maps.sizes]
+"10-49" = "10-49"
+GE250 = "250+"
+"""
+ENTRY = """
+[[datasets]]
+name = "{name}"
+source = "eurostat"
+code = "isoc_cicce_use"
+indicators = {{ E_CC = "cloud_computing" }}
+units = {{ PC_ENT = "pct_enterprises" }}
+size_map = "{size_map}"
+filters = {{ freq = "A", nace_r2 = "C10-S951_X_K" }}
+start_period = 2014
+"""
+
+
+def test_adding_a_dataset_is_one_entry_and_builds_its_query():
+    cat = parse_catalogue(HEAD + ENTRY.format(name="cloud", size_map="sizes"))
+    ds = cat.dataset("cloud")
+    assert ds.table == "raw.eurostat__cloud"
+    request = data_request(ds, cat.sources["eurostat"])
+    assert request.path == "data/isoc_cicce_use/A.10-49+GE250.C10-S951_X_K.E_CC.PC_ENT."
+    assert dict(request.query) == {"startPeriod": "2014", "format": "SDMX-CSV"}
+
+
+def test_base_url_comes_from_the_environment(monkeypatch):
+    cat = parse_catalogue(HEAD + ENTRY.format(name="cloud", size_map="sizes"))
+    monkeypatch.setenv("KMU_TEST_EUROSTAT_URL", "http://127.0.0.1:1/eurostat")
+    assert cat.sources["eurostat"].resolved_base_url() == "http://127.0.0.1:1/eurostat"
+
+
+@pytest.mark.parametrize("text, message", [
+    (HEAD + ENTRY.format(name="cloud", size_map="nope"), "size_map 'nope'"),
+    (HEAD + ENTRY.format(name="Bad Name", size_map="sizes"), "name must match"),
+    (HEAD + ENTRY.format(name="a", size_map="sizes") * 2, "duplicate dataset names"),
+    (HEAD.replace('"250+"', '"250-999"') + ENTRY.format(name="a", size_map="sizes"),
+     "size classes ['250-999']"),
+])
+def test_inconsistent_entries_are_refused(text, message):
+    with pytest.raises(CatalogueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_catalogue(text)
+
+
+def test_project_catalogue_covers_the_articles_indicators():
+    names = {v for ds in load_catalogue().datasets for v in ds.indicators.values()}
+    assert {"website", "internet_access", "fixed_broadband", "broadband_speed_sufficient",
+            "employees_internet_access", "cloud_computing", "big_data", "3d_printing",
+            "ecommerce_sales", "ict_specialists_employed", "ict_recruitment_tried",
+            "ict_vacancies_hard_to_fill", "ict_training"} <= names

@@ -1,0 +1,78 @@
+"""The streaming SDMX-ML parser on real Eurostat messages from ../shared/reference."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sdmx
+
+from kmu_pipeline.catalogue import parse_catalogue
+from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
+from kmu_pipeline.landing import Landed
+from kmu_pipeline.parse.sdmx_ml import iter_native_rows, parse_landed
+
+ESTAT = "sdmx-samples/khaeru-sdmx-test-data_ESTAT"
+CATALOGUE = """
+[sources.eurostat]
+base_url = "http://example.invalid"
+base_url_env = "X"
+[[datasets]]
+name = "isoc_test"
+source = "eurostat"
+code = "isoc_test"
+indicators = { E_CC = "cloud_computing" }
+units = { PC_ENT = "pct_enterprises" }
+size_classes = { "10-49" = "10-49" }
+"""
+
+
+def _landed(name: str = "isoc_test") -> Landed:
+    return Landed(request_id="0123456789abcdef", source="eurostat", dataset=name, method="GET",
+                  path="data/x", query=[], form=[], url="http://127.0.0.1/eurostat/data/x",
+                  status=200, headers={"content-type": "application/xml"}, retrieved_at="",
+                  sha256="", size=0, body_file="")
+
+
+def test_real_structure_specific_message_streams_like_sdmx1(reference):
+    path = reference / ESTAT / "NAMA_10_GDP-ss.xml"
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    rows = list(iter_native_rows(path, ds, _landed()))
+    assert rows[0] == {"geo": "LU", "na_item": "B1GQ", "unit": "CP_MEUR", "freq": "A",
+                       "TIME_PERIOD": "2012", "OBS_VALUE": "46526.2"}
+    ours = pd.DataFrame(rows).set_index("TIME_PERIOD")["OBS_VALUE"].astype(float)
+    theirs = sdmx.to_pandas(sdmx.read_sdmx(path)).reset_index()
+    assert sorted(ours.items()) == sorted(
+        zip(theirs["TIME_PERIOD"], theirs["value"], strict=True))
+
+
+def test_real_413_footer_raises_too_large_with_file_url(reference):
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(TooLargeError, match=r"isoc_test.*diss-web/file/7JUdWyAy4fmjBSWT"):
+        list(iter_native_rows(reference / ESTAT / "footer2.xml", ds, _landed()))
+
+
+def test_isoc_message_becomes_tidy_rows(tmp_path):
+    body = tmp_path / "m.xml"
+    body.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<m:StructureSpecificData xmlns:m="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/'
+        'message" xmlns:u="urn:x"><u:DataSet>'
+        '<Series freq="A" size_emp="10-49" nace_r2="C10-S951_X_K" indic_is="E_CC" unit="PC_ENT"'
+        ' geo="DE"><Obs TIME_PERIOD="2020" OBS_VALUE="30.62"/>'
+        '<Obs TIME_PERIOD="2021" OBS_VALUE="38.42" OBS_FLAG="b"/></Series>'
+        '</u:DataSet></m:StructureSpecificData>')
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    dims = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
+    frame = pd.concat(parse_landed(_landed(), body, ds, dims))
+    frame = frame.astype(object).where(frame.notna(), None)
+    assert frame[["indicator", "size_class", "geo", "year", "value", "flag"]].values.tolist() == [
+        ["cloud_computing", "10-49", "DE", 2020, 30.62, None],
+        ["cloud_computing", "10-49", "DE", 2021, 38.42, "b"]]
+
+
+def test_entity_declarations_are_refused(tmp_path):
+    body = tmp_path / "bomb.xml"
+    body.write_text('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><a>&lol;</a>')
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(MalformedPayloadError, match="isoc_test.*DOCTYPE"):
+        list(iter_native_rows(body, ds, _landed()))
