@@ -76,6 +76,9 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
                                  run_id=context.run.run_id)
         with wh.connect_build(context.run.run_id) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}
+            updates = con.execute(f"select string_agg(distinct last_update, ', ') "
+                                  f"from {dataset.table}").fetchone()[0]
+        metadata["source_last_update"] = MetadataValue.text(updates or "not stated")
         return MaterializeResult(metadata=metadata, check_results=[_schema_check(report)])
 
     return _raw
