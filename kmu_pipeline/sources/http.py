@@ -133,7 +133,7 @@ class HttpClient:
                         )
                     tmp.write(chunk)
                     if received >= next_report:
-                        self._report(f"{request.dataset}: {received >> 20} MiB from {url}")
+                        self._report(f"{request.dataset}: {received / 2**20:.1f} MiB from {url}")
                         next_report += PROGRESS_EVERY
             _check_complete(response, received, request, url)
             redacted = _redact_file(Path(tmp.name), secrets)

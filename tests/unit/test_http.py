@@ -49,3 +49,12 @@ def test_etag_makes_the_second_fetch_a_304(httpserver, tmp_path):
     first = client.fetch(Request("eurostat", "x", "data/x"), httpserver.url_for(""))
     second = client.fetch(Request("eurostat", "x", "data/x"), httpserver.url_for(""))
     assert second.not_modified and second.sha256 == first.sha256
+
+
+def test_long_downloads_report_progress(httpserver, tmp_path, monkeypatch):
+    monkeypatch.setattr("kmu_pipeline.sources.http.PROGRESS_EVERY", 1 << 16)
+    httpserver.expect_request("/data/big").respond_with_data(b"x" * (1 << 18))
+    seen = []
+    client = HttpClient(landing=LandingStore(tmp_path), retry=FAST, progress=seen.append)
+    client.fetch(Request("eurostat", "big", "data/big"), httpserver.url_for(""))
+    assert len(seen) == 4 and seen[0].startswith("big: 0.1 MiB from http://")
