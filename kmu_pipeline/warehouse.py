@@ -144,7 +144,10 @@ class Warehouse:
             if keep and path.stem == Path(self.build_path(keep)).stem:
                 continue
             if now - path.stat().st_mtime > older_than:
-                path.unlink(missing_ok=True)
+                if path.is_dir():  # a run's Parquet stage directory
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
 
