@@ -9,7 +9,6 @@ attempts and total time; a Retry-After header is honoured up to that bound. Perm
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -94,7 +93,8 @@ class HttpClient:
             ) from None
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=self.retry.initial_wait, max=self.retry.max_wait)
+        backoff = wait_exponential_jitter(multiplier=self.retry.initial_wait,
+                                          max=self.retry.max_wait)
         exc = state.outcome.exception() if state.outcome else None
         hinted = getattr(exc, "retry_after", None)
         return min(max(backoff(state), hinted or 0.0), self.retry.max_seconds)
@@ -213,6 +213,3 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
             text = text.replace(secret, "********")
     return text
 
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
