@@ -10,6 +10,7 @@ and is marked stale in meta.dataset_status.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,8 @@ class IngestReport:
     landed: list[Landed] = field(default_factory=list)
     error: KmuError | None = None
     failure_cases: pd.DataFrame | None = None
+    # Wall seconds per phase: fetch, stage (parse + validate), validate (pandera), load.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,17 +101,25 @@ def validate_chunk(chunk: pd.DataFrame, dataset: Dataset, url: str) -> pd.DataFr
 
 
 def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Path,
-                       stage_file: Path, catalogue: Catalogue) -> int:
-    """Parse and validate every landed body into one Parquet file; return the row count."""
+                       stage_file: Path, catalogue: Catalogue,
+                       seconds: dict[str, float] | None = None) -> int:
+    """Parse and validate every landed body into one Parquet file; return the row count.
+
+    `seconds["validate"]` accumulates the time spent in pandera (bench/ reports its share).
+    """
     stage_file.parent.mkdir(parents=True, exist_ok=True)
+    seconds = {} if seconds is None else seconds
+    seconds.setdefault("validate", 0.0)
     arrow_schema = None
     writer = None
     rows = 0
     try:
         for item in landed:
             for chunk in _parser(dataset, item, item.body_path(landing_root), catalogue):
-                table = pa.Table.from_pandas(validate_chunk(chunk, dataset, item.url),
-                                             preserve_index=False)
+                started = time.perf_counter()
+                valid = validate_chunk(chunk, dataset, item.url)
+                seconds["validate"] += time.perf_counter() - started
+                table = pa.Table.from_pandas(valid, preserve_index=False)
                 if writer is None:
                     arrow_schema = table.schema
                     writer = pq.ParquetWriter(stage_file, arrow_schema)
@@ -185,18 +196,24 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
     catalogue = catalogue or load_catalogue()
     report = IngestReport(dataset=dataset.name, table=dataset.table)
     stage_file = warehouse.build_dir / f"{run_id}.stage" / f"{dataset.asset_name}.parquet"
+    clock = time.perf_counter()
     try:
         report.landed = _fetch(dataset, client, catalogue, base_url)
+        report.seconds["fetch"] = time.perf_counter() - clock
         with warehouse.connect_build(run_id) as con:
             report.unchanged = _unchanged(con, dataset, report.landed)
             if report.unchanged:
                 report.rows = con.execute(f"select count(*) from {dataset.table}").fetchone()[0]
                 return report
+        clock = time.perf_counter()
         staged = stage_observations(dataset, report.landed, client.landing.root, stage_file,
-                                    catalogue)
+                                    catalogue, report.seconds)
+        report.seconds["stage"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         with warehouse.connect_build(run_id) as con:
             report.rows = load_stage(con, dataset, stage_file, report.landed)
             record_status(con, dataset, report)
+        report.seconds["load"] = time.perf_counter() - clock
         log.info("%s: %d observations (%d staged)", dataset.table, report.rows, staged)
     except KmuError as exc:
         report.error = exc

@@ -150,7 +150,8 @@ class LandingStore:
             request_id=request.request_id, source=request.source, dataset=request.dataset,
             method=request.method, path=request.path, query=[list(q) for q in request.query],
             form=[list(f) for f in request.form], url=url, status=status,
-            headers={k: v for k, v in headers.items() if k.lower() in KEPT_HEADERS},
+            # lower-cased: requests keeps the server's spelling (Content-Type)
+            headers={k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS},
             retrieved_at=_now(), sha256=digest, size=(folder / body_file).stat().st_size,
             body_file=body_file, redacted=redacted, extra=extra or {},
         )

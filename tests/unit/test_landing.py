@@ -34,5 +34,7 @@ def test_commit_keeps_each_version_and_points_to_latest(tmp_path: Path):
     assert landed.body_path(tmp_path).read_bytes() == b"second"
     assert store.latest(request).sha256 == landed.sha256
     assert len(list(store.folder(request).glob("*.body"))) == 2
-    assert landed.headers == {"Content-Type": "text/csv"}  # only allow-listed headers kept
+    # only allow-listed headers kept, lower-cased whatever the server's spelling
+    assert landed.headers == {"content-type": "text/csv"}
+    assert landed.content_type == "text/csv"
     assert not list(store.folder(request).glob(".partial-*"))
