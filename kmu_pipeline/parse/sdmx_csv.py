@@ -12,7 +12,12 @@ import pandas as pd
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_harmonise import checked_chunks, harmonise_sql, register_maps
+from kmu_pipeline.parse.sdmx_harmonise import (
+    checked_chunks,
+    harmonise_sql,
+    prefetched,
+    register_maps,
+)
 
 CHUNK_ROWS = 250_000
 # Columns Eurostat adds besides the key dimensions; anything else is schema drift.
@@ -56,7 +61,8 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
         con.register("native", native)
         relation = con.sql(harmonise_sql(header),
                            params={"dataset": dataset.name, "request_id": landed.request_id})
-        yield from checked_chunks(relation.to_arrow_reader(chunk_rows), dataset, landed)
+        yield from checked_chunks(prefetched(relation.to_arrow_reader(chunk_rows)), dataset,
+                                  landed)
     except (duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(f"malformed SDMX-CSV: {str(exc).splitlines()[0]}",
                                     dataset=dataset.name, url=landed.url) from exc
