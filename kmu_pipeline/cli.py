@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--replay", nargs="?", const=str(DEMO_SNAPSHOT), metavar="DIR",
                      help="answer requests from recorded responses (default: the demo snapshot)")
     run.add_argument("--landing", default="data/raw", help="where raw responses are kept")
+    run.add_argument("--parallel", type=int, default=1, metavar="N",
+                     help="run up to N steps at once, each in its own process (Dagster's "
+                          "multiprocess executor); default 1 = in this process")
     sub.add_parser("datasets", help="list the catalogue")
     sub.add_parser("tables", help="list the warehouse tables with row counts")
     query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
@@ -48,12 +51,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             server = stack.enter_context(ReplayServer(Path(args.replay)))
             urls = {f"{s}_base_url": server.base_url(s) for s in ("eurostat", "genesis")}
             log.info("replaying recorded responses from %s at %s", args.replay, server.url)
-        defs = build_definitions({
-            "warehouse": WarehouseResource(path=args.warehouse),
-            "sources": SourcesResource(landing_dir=args.landing, **urls),
-        })
-        result = defs.resolve_job_def("refresh_all").execute_in_process(raise_on_error=False)
-    return _report_run(Warehouse(args.warehouse), result.success)
+        if args.parallel > 1:
+            success = _run_parallel(args, urls)
+        else:
+            defs = build_definitions({
+                "warehouse": WarehouseResource(path=args.warehouse),
+                "sources": SourcesResource(landing_dir=args.landing, **urls),
+            })
+            success = defs.resolve_job_def("refresh_all").execute_in_process(
+                raise_on_error=False).success
+    return _report_run(Warehouse(args.warehouse), success)
+
+
+def _run_parallel(args: argparse.Namespace, urls: dict[str, str]) -> bool:
+    """Step processes read their resources from KMU_* variables (defs/execution.py)."""
+    from kmu_pipeline.defs.execution import run_multiprocess
+
+    env = {"KMU_WAREHOUSE": str(Path(args.warehouse).resolve()),
+           "KMU_LANDING_DIR": str(Path(args.landing).resolve())}
+    env.update({f"KMU_{key.upper()}": url for key, url in urls.items()})
+    return run_multiprocess(env, args.parallel).success
 
 
 def _report_run(warehouse: Warehouse, success: bool) -> int:

@@ -12,9 +12,11 @@ If-None-Match give 304 answers like a conditional GET upstream.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import shutil
 import threading
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,27 +85,45 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._send(404, b"No recorded response for this request", "text/plain", {})
             return
         landed, body_path = found
-        body = body_path.read_bytes()
         # From the bytes served, not the recorded metadata: an edited recording is new data.
-        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        etag = f'"{_file_digest(body_path)[:32]}"'
         if self.headers.get("If-None-Match") == etag:
             self._send(304, b"", None, {"ETag": etag})
             return
-        self._send(landed.status, body, _content_type(landed), _replayed_headers(landed, etag))
+        self._send(landed.status, body_path, _content_type(landed),
+                   _replayed_headers(landed, etag))
 
-    def _send(self, status: int, body: bytes, ctype: str | None, headers: dict) -> None:
+    def _send(self, status: int, body: bytes | Path, ctype: str | None, headers: dict) -> None:
+        """Send `body` (bytes, or a file streamed in blocks: bodies can be gigabytes)."""
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
+        size = body.stat().st_size if isinstance(body, Path) else len(body)
+        self.send_header("Content-Length", str(size))
         self.end_headers()
-        if body:
+        if isinstance(body, Path):
+            with open(body, "rb") as fh:
+                shutil.copyfileobj(fh, self.wfile, 1 << 20)
+        elif body:
             self.wfile.write(body)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest_of(path: Path, size: int, mtime_ns: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a body, remembered while the file is unchanged (a no-op refresh would
+    otherwise re-hash every recording for its ETag)."""
+    stat = path.stat()
+    return _digest_of(path, stat.st_size, stat.st_mtime_ns)
 
 
 def _make_handler(index: RecordingIndex) -> type[BaseHTTPRequestHandler]:
