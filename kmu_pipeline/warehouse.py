@@ -25,6 +25,23 @@ import duckdb
 log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts", "meta")
 STALE_BUILD_SECONDS = 6 * 3600
+# DuckDB's default memory limit is 80% of RAM, and it keeps what it reads and writes cached up
+# to that: a 5M-row load peaked at 1.3 GB. Bounded, it spills to disk instead (bench/RESULTS.md).
+MEMORY_LIMIT_ENV = "KMU_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "192MB"
+
+
+def duckdb_config(**overrides: str) -> dict[str, str]:
+    """Settings for the connections the pipeline writes with (KMU_DUCKDB_MEMORY_LIMIT overrides
+    the warehouse's bound). Row order of a raw table carries no meaning, and not preserving it
+    lets DuckDB stream large loads instead of buffering them."""
+    limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    return {"memory_limit": limit, "preserve_insertion_order": "false", **overrides}
+
+
+def connect(path: str = ":memory:", **overrides: str) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with the pipeline's memory bound."""
+    return duckdb.connect(path, config=duckdb_config(**overrides))
 
 META_DDL = """
 create table if not exists meta.dataset_status (
@@ -89,7 +106,7 @@ class Warehouse:
             build = self.build_path(run_id)
             if not build.exists():
                 self._start_build(build)
-            con = duckdb.connect(str(build))
+            con = connect(str(build))
             try:
                 yield con
             finally:
@@ -99,7 +116,7 @@ class Warehouse:
         partial = build.with_suffix(".partial")
         if self.path.exists():
             shutil.copyfile(self.path, partial)
-        con = duckdb.connect(str(partial))
+        con = connect(str(partial))
         try:
             for schema in SCHEMAS:
                 con.execute(f"create schema if not exists {schema}")
@@ -115,7 +132,7 @@ class Warehouse:
             build = self.build_path(run_id)
             if not build.exists():
                 raise FileNotFoundError(f"run {run_id} has no build to publish at {build}")
-            con = duckdb.connect(str(build))
+            con = connect(str(build))
             try:
                 tables = [f"{s}.{t}" for s, t in con.execute(
                     "select schema_name, table_name from duckdb_tables() order by all").fetchall()]

@@ -18,8 +18,13 @@ from kmu_pipeline.parse.sdmx_harmonise import (
     prefetched,
     register_maps,
 )
+from kmu_pipeline.warehouse import connect
 
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
+# One DuckDB thread reads and harmonises while the caller's thread runs pandera on the previous
+# batch (two cores); a second DuckDB thread was 20% faster but its CSV buffers broke the memory
+# bound (5M rows: 480 MB peak vs 390 MB; bench/RESULTS.md).
+PARSE_DUCKDB = {"threads": "1", "memory_limit": "96MB"}
 # Columns Eurostat adds besides the key dimensions; anything else is schema drift.
 KNOWN_EXTRA = {"DATAFLOW", "LAST UPDATE", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"}
 
@@ -52,7 +57,7 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
     """Stream an SDMX-CSV body as tidy observation chunks."""
     header = read_header(body_path, dataset, landed)
     check_columns(header, dimensions, dataset, landed)
-    con = duckdb.connect()
+    con = connect(**PARSE_DUCKDB)
     try:
         register_maps(con, dataset)
         native = con.read_csv(

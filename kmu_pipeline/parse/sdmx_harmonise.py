@@ -36,18 +36,19 @@ select
     nullif(trim({flag}), '') as flag,
     {last_update} as last_update,
     $request_id as request_id,
-    n.indic_is as _indic_is,
-    n.size_emp as _size_emp,
-    n.unit as _unit,
-    n.TIME_PERIOD as _time_period,
-    n.OBS_VALUE as _obs_value,
-    -- true where a check below fails: the common case then costs one column, not five
+    -- true where a check in check_chunk fails; only such rows carry their raw codes, so a
+    -- clean batch costs one boolean column instead of five strings
     (ind.target is null and n.indic_is is not null)
         or (sz.target is null and n.size_emp is not null)
         or (un.target is null and n.unit is not null)
-        or (try_cast(n.TIME_PERIOD as integer) is null and n.TIME_PERIOD is not null)
-        or (try_cast(n.OBS_VALUE as double) is null and nullif(trim(n.OBS_VALUE), '') is not null)
-        as _suspect
+        or (year is null and n.TIME_PERIOD is not null)
+        or (value is null and nullif(trim(n.OBS_VALUE), '') is not null)
+        as _suspect,
+    case when _suspect then n.indic_is end as _indic_is,
+    case when _suspect then n.size_emp end as _size_emp,
+    case when _suspect then n.unit end as _unit,
+    case when _suspect then n.TIME_PERIOD end as _time_period,
+    case when _suspect then n.OBS_VALUE end as _obs_value
 from native as n
 left join indicator_map as ind on ind.code = n.indic_is
 left join size_map as sz on sz.code = n.size_emp

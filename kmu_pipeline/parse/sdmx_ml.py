@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.parsers import expat
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -27,8 +26,9 @@ from kmu_pipeline.parse.sdmx_harmonise import (
     harmonise_sql,
     register_maps,
 )
+from kmu_pipeline.warehouse import connect
 
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
 READ_BYTES = 1 << 20
 _OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG")
 _GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
@@ -202,7 +202,7 @@ def _rows_table(rows: list[dict[str, str]], columns: list[str]) -> pa.Table:
 def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: list[str],
                  chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Stream an SDMX-ML data message as tidy observation chunks."""
-    con = duckdb.connect()
+    con = connect(memory_limit="96MB")  # joins two small maps per chunk
     register_maps(con, dataset)
     sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
     params = {"dataset": dataset.name, "request_id": landed.request_id}
