@@ -76,3 +76,52 @@ def test_entity_declarations_are_refused(tmp_path):
     ds = parse_catalogue(CATALOGUE).datasets[0]
     with pytest.raises(MalformedPayloadError, match="isoc_test.*DOCTYPE"):
         list(iter_native_rows(body, ds, _landed()))
+
+
+SS_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           '<m:StructureSpecificData xmlns:m="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/'
+           'message" xmlns:u="urn:x"><u:DataSet>')
+DIMS = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
+
+
+def _series(geo: str, years: dict[int, str]) -> str:
+    obs = "".join(f'<Obs TIME_PERIOD="{y}" OBS_VALUE="{v}"/>' for y, v in years.items())
+    return (f'<Series freq="A" size_emp="10-49" nace_r2="C10-S951_X_K" indic_is="E_CC" '
+            f'unit="PC_ENT" geo="{geo}">{obs}</Series>')
+
+
+def test_series_keys_survive_chunk_boundaries(tmp_path):
+    body = tmp_path / "m.xml"
+    body.write_text(SS_HEAD + _series("DE", {2019: "1", 2020: "2", 2021: "3"})
+                    + _series("FR", {2020: "4"}) + _series("IT", {2020: "5", 2021: "6"})
+                    + "</u:DataSet></m:StructureSpecificData>")
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    for chunk_rows in (1, 2, 4, 100):
+        frame = pd.concat(parse_landed(_landed(), body, ds, DIMS, chunk_rows=chunk_rows))
+        assert frame[["geo", "year", "value"]].values.tolist() == [
+            ["DE", 2019, 1.0], ["DE", 2020, 2.0], ["DE", 2021, 3.0], ["FR", 2020, 4.0],
+            ["IT", 2020, 5.0], ["IT", 2021, 6.0]], chunk_rows
+
+
+def test_generic_message_and_footer_go_to_the_lxml_reader(reference):
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(TooLargeError, match="7JUdWyAy4fmjBSWT"):
+        list(parse_landed(_landed(), reference / ESTAT / "footer2.xml", ds, DIMS))
+
+
+def test_doctype_after_a_long_prolog_is_still_refused(tmp_path):
+    body = tmp_path / "late.xml"
+    body.write_text('<?xml version="1.0"?><!--' + "x" * 8000 + '-->'
+                    '<!DOCTYPE m [<!ENTITY e "boom">]>' + SS_HEAD[SS_HEAD.index("<m:"):]
+                    + "</u:DataSet></m:StructureSpecificData>")
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(MalformedPayloadError, match="isoc_test.*DOCTYPE"):
+        list(parse_landed(_landed(), body, ds, DIMS))
+
+
+def test_malformed_structure_specific_xml_names_the_request(tmp_path):
+    body = tmp_path / "cut.xml"
+    body.write_text(SS_HEAD + _series("DE", {2020: "1"})[:-12])
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(MalformedPayloadError, match=r"isoc_test.*eurostat/data/x.*malformed"):
+        list(parse_landed(_landed(), body, ds, DIMS))

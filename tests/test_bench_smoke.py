@@ -1,0 +1,66 @@
+"""bench/ at a tiny size: the benchmark code keeps working (the real sizes stay out of tests)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pandas as pd
+
+from tests.conftest import REPO
+
+
+def test_bench_runs_at_smoke_size_and_prints_every_figure(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--sizes", "2000,3000", "--workdir", str(tmp_path)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    for figure in (r"duckdb bare read_csv\s+[\d.]+ s\s+[\d,]+ obs/s",
+                   r"sdmx1 read_sdmx\+to_pandas .*timed on a 2,000-obs slice, extrapolated",
+                   r"ratio to duckdb read_csv\s+[\d.]+x",
+                   r"ratio to sdmx1\s+[\d.]+x",
+                   r"pandera validation share\s+[\d.]+%",
+                   r"SDMX-CSV 2k: \d+ MB\s+3k: \d+ MB",
+                   r"SDMX-ML  2k: \d+ MB\s+3k: \d+ MB",
+                   r"ratio no-op / full\s+[\d.]+%"):
+        assert re.search(figure, out), f"missing {figure!r} in:\n{out}"
+    assert out.count("ingest SDMX-CSV") == 2 and out.count("ingest SDMX-ML") == 2
+    # the no-op refresh really skipped parsing: every dataset unchanged upstream
+    assert "unchanged: 4/4; parse/validate/load skipped: yes" in out
+    # generated once, deterministically: the same size gives the same bytes
+    bodies = sorted((tmp_path / "cache").glob("isoc_bench_csv_2000-2000.csv"))
+    assert len(bodies) == 1 and bodies[0].read_bytes().startswith(
+        b"DATAFLOW,LAST UPDATE,freq,size_emp,nace_r2,indic_is,unit,geo,TIME_PERIOD,OBS_VALUE,"
+        b"OBS_FLAG,CONF_STATUS\n")
+
+
+def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
+    from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_csv, write_sdmx_ml
+    from kmu_pipeline.ingest import validate_chunk
+    from kmu_pipeline.landing import Landed
+    from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+
+    ds = bench_catalogue(["isoc_bench_x"]).datasets[0]
+    frames = {}
+    for module, write, name in ((sdmx_csv, write_sdmx_csv, "b.csv"), (sdmx_ml, write_sdmx_ml,
+                                                                       "b.xml")):
+        write(tmp_path / name, 700, "isoc_bench_x")
+        again = tmp_path / f"again-{name}"
+        write(again, 700, "isoc_bench_x")
+        assert again.read_bytes() == (tmp_path / name).read_bytes()  # deterministic
+        landed = Landed(request_id="0123456789abcdef", source="eurostat", dataset=ds.name,
+                        method="GET", path="data/x", query=[], form=[], url="http://x/data/x",
+                        status=200, headers={}, retrieved_at="", sha256="", size=0,
+                        body_file=name)
+        chunks = list(module.parse_landed(landed, tmp_path / name, ds, list(DIMENSIONS),
+                                          chunk_rows=64))
+        frame = pd.concat([validate_chunk(c, ds, landed.url) for c in chunks])
+        frames[name] = frame.drop(columns=["last_update"]).sort_values(
+            ["indicator", "size_class", "nace", "geo", "unit", "year"]).reset_index(drop=True)
+    assert len(frames["b.csv"]) == 700
+    pd.testing.assert_frame_equal(frames["b.csv"], frames["b.xml"])
+    assert frames["b.csv"]["value"].isna().sum() == frames["b.csv"]["flag"].eq("c").sum() > 0
