@@ -13,8 +13,8 @@ def test_chunk_schemas_are_copies_and_leave_observations_intact():
     assert CHUNK_SCHEMA.unique is None and CHUNK_SCHEMA.coerce
     assert not CHUNK_SCHEMA_TYPED.coerce
     assert set(CHUNK_SCHEMA.columns) == set(schema.columns)
-    assert [c.checks for c in CHUNK_SCHEMA.columns.values()] == [
-        c.checks for c in schema.columns.values()]
+    assert [list(map(repr, c.checks)) for c in CHUNK_SCHEMA.columns.values()] == [
+        list(map(repr, c.checks)) for c in schema.columns.values()]
 
 
 def test_build_connections_are_memory_bounded(tmp_path, monkeypatch):
