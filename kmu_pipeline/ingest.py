@@ -9,7 +9,6 @@ and is marked stale in meta.dataset_status.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pandera.api.pandas.container import DataFrameSchema
-from pandera.engines import pandas_engine
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
 from kmu_pipeline.errors import KmuError, SchemaError
@@ -35,6 +31,7 @@ from kmu_pipeline.schemas import (
 )
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.validation import validate_frame
 from kmu_pipeline.warehouse import Warehouse, replace_table
 
 log = logging.getLogger(__name__)
@@ -90,43 +87,16 @@ def _parser(dataset: Dataset, landed: Landed, body: Path,
     raise KmuError(f"no parser for source {dataset.source!r}", dataset=dataset.name)
 
 
-def _chunk_schema(coerce: bool) -> DataFrameSchema:
-    """Observations without its key-uniqueness check: load_stage checks keys across all chunks
-    in DuckDB (one hash aggregate), which also covers duplicates within a chunk; pandas'
-    duplicated() over eight string columns was 40% of pandera's time (bench/)."""
-    schema = copy.deepcopy(Observations.to_schema())  # to_schema() is cached: never mutate
-    schema.unique = None
-    if not coerce:
-        schema.coerce = False
-        for column in schema.columns.values():
-            column.coerce = False
-    return schema
-
-
-CHUNK_SCHEMA = _chunk_schema(coerce=True)
-# Coercion copies every column even when the parser already produced the schema's dtypes (the
-# SDMX parsers do); chunks whose dtypes all match are validated without it.
-CHUNK_SCHEMA_TYPED = _chunk_schema(coerce=False)
-
-
-def _typed(chunk: pd.DataFrame) -> bool:
-    return all(column.dtype.check(pandas_engine.Engine.dtype(chunk[name].dtype))
-               for name, column in CHUNK_SCHEMA.columns.items())
-
-
 def validate_chunk(chunk: pd.DataFrame, dataset: Dataset, url: str) -> pd.DataFrame:
     """pandera on one chunk; failure cases travel with the error for the asset check."""
-    chunk = chunk[OBSERVATION_COLUMNS]
-    schema = CHUNK_SCHEMA_TYPED if _typed(chunk) else CHUNK_SCHEMA
-    try:
-        return schema.validate(chunk, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        summary = (cases.groupby(["column", "check"], dropna=False).size()
-                   .sort_values(ascending=False).head(8))
-        text = "; ".join(f"{col or 'row'}: {chk} ({n} rows)" for (col, chk), n in summary.items())
-        raise SchemaError(f"observations fail the schema: {text}", dataset=dataset.name,
-                          url=url, failure_cases=cases.head(50)) from None
+    valid, cases = validate_frame(chunk[OBSERVATION_COLUMNS], Observations)
+    if cases is None:
+        return valid
+    summary = (cases.groupby(["column", "check"], dropna=False).size()
+               .sort_values(ascending=False).head(8))
+    text = "; ".join(f"{col or 'row'}: {chk} ({n} rows)" for (col, chk), n in summary.items())
+    raise SchemaError(f"observations fail the schema: {text}", dataset=dataset.name,
+                      url=url, failure_cases=cases.head(50))
 
 
 def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Path,

@@ -1,16 +1,89 @@
-"""Validate a whole warehouse table against the Observations schema, batch by batch."""
+"""Validate observations against their pandera schema: per chunk during ingest, per batch
+over a whole warehouse table for the asset check.
+
+Same checks, fewer evaluations (bench/ measured each): the schema's key-uniqueness check runs
+once over all rows in DuckDB instead of per chunk in pandas; coercion is skipped when a chunk
+already has the schema's dtypes; and checks of a string column's value (isin, str_matches,
+str_length) run on that column's distinct values, which in a chunk of 100,000 observations
+number a few dozen. Nullability, dtypes, numeric ranges and row-wise checks see every row.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pa
+from pandera.engines import pandas_engine
 
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations
 
 BATCH_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class SplitSchema:
+    rows: pa.DataFrameSchema  # every row: dtypes, nulls, ranges, dataframe checks; coerces
+    rows_typed: pa.DataFrameSchema  # the same without coercion
+    values: pa.DataFrameSchema  # string columns' value checks, run on distinct values
+
+
+def _without_coercion(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    schema = copy.deepcopy(schema)
+    schema.coerce = False
+    for column in schema.columns.values():
+        column.coerce = False
+    return schema
+
+
+@functools.cache
+def split_schema(model: type[pa.DataFrameModel]) -> SplitSchema:
+    """The model's schema split for chunks (to_schema() is cached by pandera: never mutated)."""
+    rows = copy.deepcopy(model.to_schema())
+    rows.unique = None  # keys: one DuckDB query over all chunks (ingest.load_stage)
+    value_columns = {}
+    for name, column in rows.columns.items():
+        if column.checks and pandas_engine.Engine.dtype(str).check(column.dtype):
+            value_columns[name] = pa.Column(checks=column.checks, nullable=True, name=name)
+            column.checks = []
+    return SplitSchema(rows=rows, rows_typed=_without_coercion(rows),
+                       values=pa.DataFrameSchema(value_columns))
+
+
+def _typed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> bool:
+    return all(column.dtype.check(pandas_engine.Engine.dtype(frame[name].dtype))
+               for name, column in schema.columns.items())
+
+
+def _distinct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Each column's distinct non-null values, shorter ones repeated to a common length."""
+    uniques = {c: frame[c].dropna().unique() for c in columns}
+    length = max((len(u) for u in uniques.values()), default=0)
+    return pd.DataFrame({c: (np.asarray(u, dtype=object)[np.arange(length) % len(u)]
+                             if len(u) else np.full(length, None)) for c, u in uniques.items()})
+
+
+def validate_frame(frame: pd.DataFrame, model: type[pa.DataFrameModel] = Observations,
+                   ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """All of the model's checks but key uniqueness; (validated frame, failure cases or None)."""
+    split = split_schema(model)
+    schema = split.rows_typed if _typed(frame, split.rows) else split.rows
+    failures = []
+    try:
+        frame = schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        failures.append(exc.failure_cases)
+    try:
+        split.values.validate(_distinct(frame, list(split.values.columns)), lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.drop_duplicates(["column", "check", "failure_case"])
+        failures.append(cases.assign(index=None))
+    return frame, (pd.concat(failures, ignore_index=True) if failures else None)
 
 
 @dataclass
@@ -32,10 +105,9 @@ def validate_table(con: duckdb.DuckDBPyConnection, table: str) -> TableValidatio
     for batch in reader:
         frame = batch.to_pandas()
         rows += len(frame)
-        try:
-            Observations.validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as exc:
-            failures.append(exc.failure_cases.head(100))
+        _, cases = validate_frame(frame)
+        if cases is not None:
+            failures.append(cases.head(100))
     dupes = con.execute(
         f"select {', '.join(OBSERVATION_KEY)}, count(*) as n from {table} "
         f"group by all having count(*) > 1 limit 20").fetchdf()
