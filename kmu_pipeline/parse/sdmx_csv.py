@@ -20,10 +20,11 @@ from kmu_pipeline.parse.sdmx_harmonise import (
 )
 from kmu_pipeline.warehouse import connect
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 # One DuckDB thread reads and harmonises while the caller's thread runs pandera on the previous
-# batch (two cores); a second DuckDB thread was 20% faster but its CSV buffers broke the memory
-# bound (5M rows: 480 MB peak vs 390 MB; bench/RESULTS.md).
+# batch (two cores). With smaller CSV buffers and chunks this keeps a 5M-row ingest under
+# 400 MB; two DuckDB threads, 32 MB buffers or 100k-row chunks each cost 50-90 MB more for
+# 0-10% speed (bench/RESULTS.md).
 PARSE_DUCKDB = {"threads": "1", "memory_limit": "96MB"}
 # Columns Eurostat adds besides the key dimensions; anything else is schema drift.
 KNOWN_EXTRA = {"DATAFLOW", "LAST UPDATE", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"}
@@ -62,6 +63,7 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
         register_maps(con, dataset)
         native = con.read_csv(
             str(body_path), header=True, all_varchar=True, delimiter=",", quotechar='"',
+            buffer_size=8 << 20,  # SDMX-CSV lines are ~100 bytes
         )
         con.register("native", native)
         relation = con.sql(harmonise_sql(header),
