@@ -90,9 +90,10 @@ def _parser(dataset: Dataset, landed: Landed, body: Path,
     raise KmuError(f"no parser for source {dataset.source!r}", dataset=dataset.name)
 
 
-def validate_chunk(chunk: pd.DataFrame, dataset: Dataset, url: str) -> pd.DataFrame:
+def validate_chunk(chunk: pd.DataFrame, dataset: Dataset, url: str,
+                   seen: dict[str, set] | None = None) -> pd.DataFrame:
     """pandera on one chunk; failure cases travel with the error for the asset check."""
-    valid, cases = validate_frame(chunk[OBSERVATION_COLUMNS], Observations)
+    valid, cases = validate_frame(chunk[OBSERVATION_COLUMNS], Observations, seen)
     if cases is None:
         return valid
     summary = (cases.groupby(["column", "check"], dropna=False).size()
@@ -112,6 +113,7 @@ def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Pat
     stage_file.parent.mkdir(parents=True, exist_ok=True)
     seconds = {} if seconds is None else seconds
     seconds.setdefault("validate", 0.0)
+    seen: dict[str, set] = {}  # string values validated in earlier chunks
     arrow_schema = None
     writer = None
     rows = 0
@@ -119,7 +121,7 @@ def stage_observations(dataset: Dataset, landed: list[Landed], landing_root: Pat
         for item in landed:
             for chunk in _parser(dataset, item, item.body_path(landing_root), catalogue):
                 started = time.perf_counter()
-                valid = validate_chunk(chunk, dataset, item.url)
+                valid = validate_chunk(chunk, dataset, item.url, seen)
                 seconds["validate"] += time.perf_counter() - started
                 table = pa.Table.from_pandas(valid, preserve_index=False)
                 if writer is None:

@@ -29,7 +29,7 @@ BATCH_ROWS = 250_000
 @dataclass(frozen=True)
 class SplitSchema:
     rows: pa.DataFrameSchema  # every row: dtypes, nulls, ranges, dataframe checks; coerces
-    rows_typed: pa.DataFrameSchema  # the same without coercion
+    rows_typed: pa.DataFrameSchema  # the same without coercion, for chunks _typed() matched
     values: pa.DataFrameSchema  # string columns' value checks, run on distinct values
 
 
@@ -51,8 +51,13 @@ def split_schema(model: type[pa.DataFrameModel]) -> SplitSchema:
         if column.checks and pandas_engine.Engine.dtype(str).check(column.dtype):
             value_columns[name] = pa.Column(checks=column.checks, nullable=True, name=name)
             column.checks = []
-    return SplitSchema(rows=rows, rows_typed=_without_coercion(rows),
-                       values=pa.DataFrameSchema(value_columns))
+    # For a chunk whose dtypes _typed() has already matched, a string column's dtype check only
+    # repeats that per element (pandera's str check builds a failure-case frame even when all
+    # pass: 60% of a chunk's fixed validation cost).
+    typed = _without_coercion(rows).update_columns(
+        {name: {"dtype": None} for name, column in rows.columns.items()
+         if pandas_engine.Engine.dtype(str).check(column.dtype)})
+    return SplitSchema(rows=rows, rows_typed=typed, values=pa.DataFrameSchema(value_columns))
 
 
 def _typed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> bool:
@@ -60,17 +65,32 @@ def _typed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> bool:
                for name, column in schema.columns.items())
 
 
-def _distinct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Each column's distinct non-null values, shorter ones repeated to a common length."""
-    uniques = {c: frame[c].dropna().unique() for c in columns}
+def _distinct(frame: pd.DataFrame, columns: list[str],
+              seen: dict[str, set] | None) -> pd.DataFrame | None:
+    """Each column's distinct non-null values not validated before, shorter columns repeated to
+    a common length; None when nothing is new."""
+    uniques = {}
+    for column in columns:
+        values = frame[column].dropna().unique()
+        if seen is not None:
+            known = seen.setdefault(column, set())
+            values = [v for v in values if v not in known]
+        uniques[column] = np.asarray(values, dtype=object)
     length = max((len(u) for u in uniques.values()), default=0)
-    return pd.DataFrame({c: (np.asarray(u, dtype=object)[np.arange(length) % len(u)]
-                             if len(u) else np.full(length, None)) for c, u in uniques.items()})
+    if not length:
+        return None
+    return pd.DataFrame({c: (u[np.arange(length) % len(u)] if len(u) else np.full(length, None))
+                         for c, u in uniques.items()})
 
 
 def validate_frame(frame: pd.DataFrame, model: type[pa.DataFrameModel] = Observations,
+                   seen: dict[str, set] | None = None,
                    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """All of the model's checks but key uniqueness; (validated frame, failure cases or None)."""
+    """All of the model's checks but key uniqueness; (validated frame, failure cases or None).
+
+    `seen` remembers string values that passed, across the chunks of one ingest, so that each
+    distinct code is checked once.
+    """
     split = split_schema(model)
     schema = split.rows_typed if _typed(frame, split.rows) else split.rows
     failures = []
@@ -78,8 +98,13 @@ def validate_frame(frame: pd.DataFrame, model: type[pa.DataFrameModel] = Observa
         frame = schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         failures.append(exc.failure_cases)
+    values = _distinct(frame, list(split.values.columns), seen)
     try:
-        split.values.validate(_distinct(frame, list(split.values.columns)), lazy=True)
+        if values is not None:
+            split.values.validate(values, lazy=True)
+            if seen is not None:
+                for column in values:
+                    seen[column].update(values[column].dropna())
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases.drop_duplicates(["column", "check", "failure_case"])
         failures.append(cases.assign(index=None))

@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts", "meta")
 STALE_BUILD_SECONDS = 6 * 3600
 # DuckDB's default memory limit is 80% of RAM, and it keeps what it reads and writes cached up
-# to that: a 5M-row load peaked at 1.3 GB. Bounded, it spills to disk instead (bench/RESULTS.md).
+# to that: a 5M-row load peaked at 1.3 GB; bounded at 128 MB it spills and is no slower (bench/).
 MEMORY_LIMIT_ENV = "KMU_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "192MB"
+DEFAULT_MEMORY_LIMIT = "128MB"
 
 
 def duckdb_config(**overrides: str) -> dict[str, str]:

@@ -89,38 +89,40 @@ def harmonise_sql(columns: list[str]) -> str:
     return HARMONISE_SQL.format(nace=nace, flag=flag, last_update=last_update)
 
 
-def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
-    """Pull the next batch in a thread while the caller validates this one.
+def prefetched(batches: Iterable[pa.RecordBatch], ahead: int = 2) -> Iterator[pa.RecordBatch]:
+    """Fetch the next batch in a thread while the caller validates this one.
 
     DuckDB releases the GIL while it reads and joins, so on two cores parsing and pandera
-    overlap; a bounded queue keeps at most `depth` batches waiting (flat memory).
+    overlap. The thread runs at most `ahead` batches ahead of the one the caller holds (flat
+    memory; one ahead left DuckDB idle whenever a chunk took pandera longer than usual).
     """
-    pending: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+    ready: queue.SimpleQueue = queue.SimpleQueue()
+    taken = threading.Semaphore(ahead)
+    done, stop = object(), threading.Event()
 
     def pull() -> None:
+        iterator = iter(batches)
         try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        pending.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            while True:
+                while not taken.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
+                batch = next(iterator, done)
+                ready.put(batch)
+                if batch is done:
+                    return
         except BaseException as exc:  # re-raised in the caller's thread
-            pending.put(exc)
-            return
-        pending.put(done)
+            ready.put(exc)
 
     worker = threading.Thread(target=pull, name="sdmx-prefetch", daemon=True)
     worker.start()
     try:
-        while (item := pending.get()) is not done:
+        while (item := ready.get()) is not done:
             if isinstance(item, BaseException):
                 raise item
+            taken.release()
             yield item
     finally:
         stop.set()
