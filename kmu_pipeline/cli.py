@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
     query.add_argument("sql")
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    docs = sub.add_parser("docs", help="write the data dictionary (Markdown) of the warehouse")
+    docs.add_argument("--output", default="docs/data_dictionary.md")
     serve = sub.add_parser("replay-server", help="serve recorded responses over HTTP")
     serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT))
     serve.add_argument("--port", type=int, default=8765)
@@ -111,6 +113,15 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from kmu_pipeline.data_dictionary import write
+
+    if not Path(args.warehouse).exists():
+        raise FileNotFoundError(f"no warehouse at {args.warehouse}; run `kmu-pipeline run` first")
+    print(f"wrote {write(args.warehouse, args.output)}")
+    return 0
+
+
 def cmd_replay_server(args: argparse.Namespace) -> int:
     server = ReplayServer(Path(args.directory), port=args.port)
     print(f"serving {args.directory} at {server.url}; set KMU_EUROSTAT_BASE_URL="
@@ -121,7 +132,7 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "tables": cmd_tables, "query": cmd_query,
-            "replay-server": cmd_replay_server}
+            "docs": cmd_docs, "replay-server": cmd_replay_server}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from kmu_pipeline.catalogue import Catalogue
+from kmu_pipeline.schemas import Observations, column_descriptions
 from kmu_pipeline.warehouse import replace_table
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "dbt_like_sql"
@@ -91,7 +92,8 @@ def observations_model(catalogue: Catalogue) -> SqlModel:
         f"select * from {ds.table}" for ds in catalogue.datasets)
     sql = (f"/* Every observation of every catalogue dataset, one long table, source kept. */\n"
            f"{members}")
-    return model_from_sql(OBSERVATIONS, sql)
+    model = model_from_sql(OBSERVATIONS, sql)
+    return replace(model, column_comments=column_descriptions(Observations))
 
 
 # Raw tables built by code rather than by a catalogue entry.

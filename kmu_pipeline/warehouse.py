@@ -69,6 +69,28 @@ create table if not exists meta.runs (
     published_at timestamp,
     tables varchar
 );
+comment on table meta.dataset_status is 'Freshness of each raw table: ok or stale';
+comment on column meta.dataset_status.dataset is 'Raw table, e.g. raw.eurostat__isoc_cicce_use';
+comment on column meta.dataset_status.status is 'ok, or stale when the last refresh failed';
+comment on column meta.dataset_status.rows is 'Rows in the raw table';
+comment on column meta.dataset_status.request_ids is 'Landing request ids of the responses loaded';
+comment on column meta.dataset_status.urls is 'Request URLs of the responses loaded';
+comment on column meta.dataset_status.sha256 is 'SHA-256 of the response bodies loaded';
+comment on column meta.dataset_status.last_success_at is 'Last successful refresh';
+comment on column meta.dataset_status.last_attempt_at is 'When a refresh was last attempted';
+comment on column meta.dataset_status.error is 'Why the last attempt failed (empty when ok)';
+comment on table meta.requests is 'Every upstream response loaded: URL, time, checksum';
+comment on column meta.requests.request_id is 'Landing request id (hash of the request)';
+comment on column meta.requests.dataset is 'Catalogue dataset the request belongs to';
+comment on column meta.requests.url is 'Request URL';
+comment on column meta.requests.retrieved_at is 'When the response arrived (UTC, ISO 8601)';
+comment on column meta.requests.sha256 is 'SHA-256 of the response body as received';
+comment on column meta.requests.content_type is 'Content-Type of the response';
+comment on column meta.requests.last_modified is 'Last-Modified header, if any';
+comment on table meta.runs is 'Published runs: run id, time and the tables published';
+comment on column meta.runs.run_id is 'Dagster run id';
+comment on column meta.runs.published_at is 'When the run was published';
+comment on column meta.runs.tables is 'Comma-separated tables in the published warehouse';
 """
 
 
