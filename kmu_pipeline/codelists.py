@@ -26,6 +26,9 @@ def refresh_codelists(*, client: HttpClient, base_url: str, warehouse: Warehouse
         replace_table(con, CODELISTS_TABLE, "select * from labels_frame",
                       description="Eurostat codelists: code -> English and German label",
                       column_comments={"codelist": "Eurostat codelist id (GEO, SIZE_EMP, ...)",
+                                       "code": "Code as it appears in the data",
+                                       "label_en": "English label",
+                                       "request_id": "Landing id of the structure response",
                                        "label_de": "German label where Eurostat has one"})
         con.unregister("labels_frame")
     return landed

@@ -29,11 +29,11 @@ by_size as (
 
 final as (
     select
-        source,
-        indicator,
-        geo,
-        unit,
-        year,
+        source,                                           -- eurostat or destatis
+        indicator,                                        -- harmonised indicator name
+        geo,                                              -- country code (Eurostat GEO, EU27_2020 for the EU)
+        unit,                                             -- unit of the shares, e.g. pct_ent
+        year,                                             -- survey year
         micro_pct,                                        -- 0-9 persons employed
         small_pct,                                        -- 10-49
         medium_pct,                                       -- 50-249

@@ -28,10 +28,10 @@ pivoted as (
 
 final as (
     select
-        source,
-        geo,
-        year,
-        size_class,
+        source,              -- eurostat or destatis
+        geo,                 -- country code (Eurostat GEO)
+        year,                -- survey year
+        size_class,          -- 0-9, 10-49, 50-249, 250+, 10-249, 10+
         employing_pct,       -- enterprises employing ICT specialists / all enterprises, %
         recruiting_pct,      -- enterprises that recruited or tried to recruit ICT specialists / all enterprises, %
         hard_to_fill_pct,    -- enterprises with hard-to-fill ICT vacancies / all enterprises, %
