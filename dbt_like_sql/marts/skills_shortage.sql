@@ -4,7 +4,7 @@ with observations as (
 ),
 
 skills as (
-    select source, geo, year, size_class, indicator, value
+    select source, geo, year, size_class, indicator, unit, value
     from observations
     where indicator in (
         'ict_specialists_employed', 'ict_recruitment_tried', 'ict_vacancies_hard_to_fill',
@@ -18,10 +18,16 @@ pivoted as (
         geo,
         year,
         size_class,
-        max(value) filter (where indicator = 'ict_specialists_employed') as employing_pct,
-        max(value) filter (where indicator = 'ict_recruitment_tried') as recruiting_pct,
-        max(value) filter (where indicator = 'ict_vacancies_hard_to_fill') as hard_to_fill_pct,
-        max(value) filter (where indicator = 'ict_training') as training_pct
+        max(value) filter (where indicator = 'ict_specialists_employed' and unit = 'pct_enterprises')
+            as employing_pct,
+        max(value) filter (where indicator = 'ict_recruitment_tried' and unit = 'pct_enterprises')
+            as recruiting_pct,
+        max(value) filter (where indicator = 'ict_vacancies_hard_to_fill' and unit = 'pct_enterprises')
+            as hard_to_fill_pct,
+        max(value) filter (
+            where indicator = 'ict_vacancies_hard_to_fill' and unit = 'pct_recruiting_enterprises'
+        ) as hard_to_fill_of_recruiters_published_pct,
+        max(value) filter (where indicator = 'ict_training' and unit = 'pct_enterprises') as training_pct
     from skills
     group by all
 ),
@@ -36,7 +42,11 @@ final as (
         recruiting_pct,      -- enterprises that recruited or tried to recruit ICT specialists / all enterprises, %
         hard_to_fill_pct,    -- enterprises with hard-to-fill ICT vacancies / all enterprises, %
         training_pct,        -- enterprises providing ICT training to staff / all enterprises, %
-        round(100 * hard_to_fill_pct / nullif(recruiting_pct, 0), 1) as hard_to_fill_share_of_recruiters_pct  -- hard-to-fill / recruiting enterprises, % (Fachkraeftemangel)
+        coalesce(
+            hard_to_fill_of_recruiters_published_pct,
+            round(100 * hard_to_fill_pct / nullif(recruiting_pct, 0), 1)
+        ) as hard_to_fill_share_of_recruiters_pct,  -- hard-to-fill / recruiting enterprises, % (Fachkraeftemangel): as published (Eurostat unit PC_ENT_ITSPRCR2) where it is, else hard_to_fill_pct / recruiting_pct
+        hard_to_fill_of_recruiters_published_pct is not null as hard_to_fill_share_published  -- true: published by the source; false: computed here
     from pivoted
 )
 

@@ -31,7 +31,7 @@ VALUES = [
     ("isoc_ci_in_en2", "P_IUSE", "DE", 2020, A, (69, 57, 56, None, None, None)),
     ("isoc_eb_p3d", "E_3DP", "DE", 2020, A, (4, 6, 12, None, None, None)),
     ("isoc_ec_eseln2", "E_ESELL", "DE", 2020, A, (12, 18, 27, None, None, None)),
-    ("isoc_ske_ittn2", "E_TT", "DE", 2020, A, (None, 18, 43, None, None, None)),
+    ("isoc_ske_ittn2", "E_ITT2", "DE", 2020, A, (None, 18, 43, None, None, None)),
     ("isoc_cicce_use", "E_CC", "DE", 2018, E_CC, (None, 20.47, 27.16, 48.69, 21.56, 22.43)),
     ("isoc_cicce_use", "E_CC", "DE", 2020, E_CC, (None, 30.62, 41.18, 62.05, 32.35, 33.32)),
     ("isoc_cicce_use", "E_CC", "DE", 2021, E_CC, (None, 38.42, 51.77, 70.83, 40.61, 41.60)),

@@ -1,0 +1,46 @@
+"""marts.skills_shortage run by the project's model runner on hand-checkable observations."""
+
+from __future__ import annotations
+
+import duckdb
+
+from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+
+COLUMNS = "source, geo, year, size_class, indicator, unit, value"
+ROWS = [
+    # DE: Eurostat publishes the share of recruiters (unit PC_ENT_ITSPRCR2) -> used as published
+    ("eurostat", "DE", 2020, "10-49", "ict_recruitment_tried", "pct_enterprises", 8.0),
+    ("eurostat", "DE", 2020, "10-49", "ict_vacancies_hard_to_fill", "pct_enterprises", 5.0),
+    ("eurostat", "DE", 2020, "10-49", "ict_vacancies_hard_to_fill", "pct_recruiting_enterprises",
+     65.0),
+    ("eurostat", "DE", 2020, "10-49", "ict_specialists_employed", "pct_enterprises", 12.42),
+    ("eurostat", "DE", 2020, "10-49", "ict_training", "pct_enterprises", 18.0),
+    # FR: only the two shares of all enterprises -> ratio computed, 100 * 3 / 12 = 25.0
+    ("eurostat", "FR", 2020, "10-49", "ict_recruitment_tried", "pct_enterprises", 12.0),
+    ("eurostat", "FR", 2020, "10-49", "ict_vacancies_hard_to_fill", "pct_enterprises", 3.0),
+]
+
+
+def _build() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema staging")
+    con.execute("create schema marts")
+    con.execute("create table staging.observations (source varchar, geo varchar, year integer, "
+                "size_class varchar, indicator varchar, unit varchar, value double)")
+    con.executemany(f"insert into staging.observations ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)",
+                    ROWS)
+    sql = (SQL_DIR / "marts" / "skills_shortage.sql").read_text()
+    run_model(con, model_from_sql("marts.skills_shortage", sql))
+    return con
+
+
+def test_hard_to_fill_share_of_recruiters_published_or_computed_never_mixed_units():
+    con = _build()
+    rows = con.execute(
+        "select geo, employing_pct, recruiting_pct, hard_to_fill_pct, training_pct, "
+        "hard_to_fill_share_of_recruiters_pct, hard_to_fill_share_published "
+        "from marts.skills_shortage order by geo").fetchall()
+    assert rows == [
+        ("DE", 12.42, 8.0, 5.0, 18.0, 65.0, True),
+        ("FR", None, 12.0, 3.0, None, 25.0, False),
+    ]
