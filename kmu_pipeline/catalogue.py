@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
-SIZE_CLASSES = ("0-9", "10-49", "50-249", "250+", "10-249", "10+", "0+")
+SIZE_CLASSES = ("0-9", "10-49", "50-249", "250+", "10-249", "0-249", "10+", "0+")
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 

@@ -1,0 +1,252 @@
+"""Destatis GENESIS-Online REST web service 2020: tables as ffcsv ZIPs, through HttpClient.
+
+As the service works since summer 2025, every call is a form-encoded POST and the credentials
+travel in the request headers `username` and `password` (an API token goes in `username` with an
+empty password). They come from the environment at request time, go out only as headers and are
+scrubbed from anything landed (the service echoes them back as asterisks, but a proxy may not).
+
+A table answer is either the ZIP or a JSON status: 0 ok, 98 too large (queue it as a job),
+99 job created, -1 no data cube, 104 no objects; authentication failures come as HTTP 401/403
+or a JSON status naming the login. Large tables follow 98 -> job=true -> 99 -> poll
+catalogue/results (104 until ready) -> data/resultfile, bounded in time. Tokens are read-only and
+cannot start jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kmu_pipeline.catalogue import Dataset
+from kmu_pipeline.errors import (
+    AuthError,
+    KmuError,
+    MalformedPayloadError,
+    NotFoundError,
+    TooLargeError,
+)
+from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.sources.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "KMU_GENESIS_TOKEN"
+USER_ENV, PASSWORD_ENV = "KMU_GENESIS_USERNAME", "KMU_GENESIS_PASSWORD"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_RESULT_NAME = re.compile(r"(\d{5}-[\w-]+_\d+)")
+# Status.Content phrases of a refused login (de/en): the service answers them with HTTP 200.
+_AUTH_WORDS = ("anmeld", "passwort", "kennung", "login", "password", "not authorized",
+               "nicht berechtigt")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+    @property
+    def is_token(self) -> bool:
+        return not self.password
+
+    def headers(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.username, self.password) if s)
+
+    def __repr__(self) -> str:  # never the values, not even in a traceback
+        return f"Credentials({'token' if self.is_token else 'user/password'})"
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    """How long a queued large-table job may take before the dataset fails."""
+
+    poll_seconds: float = 10.0
+    max_wait_seconds: float = 900.0
+
+
+def is_live(base_url: str) -> bool:
+    """Anything but a loopback replay server is the real service and needs credentials."""
+    return (urlsplit(base_url).hostname or "") not in LOOPBACK
+
+
+def credentials_from_env(env: dict[str, str] | None = None) -> Credentials | None:
+    env = os.environ if env is None else env
+    token = env.get(TOKEN_ENV, "").strip()
+    user, password = env.get(USER_ENV, "").strip(), env.get(PASSWORD_ENV, "")
+    if user and password:  # a job-capable account wins over a read-only token
+        return Credentials(user, password)
+    if token:
+        return Credentials(token, "")
+    return None
+
+
+def require_credentials(base_url: str, env: dict[str, str] | None = None,
+                        dataset: str = "") -> Credentials | None:
+    """Credentials for `base_url`; missing ones fail before any request goes out."""
+    creds = credentials_from_env(env)
+    if creds is None and is_live(base_url):
+        raise AuthError(
+            f"GENESIS needs credentials for {base_url}: set {TOKEN_ENV} (API token, read-only) "
+            f"or {USER_ENV} and {PASSWORD_ENV} (account; needed for large tables queued as jobs)",
+            dataset=dataset)
+    return creds
+
+
+def table_request(dataset: Dataset, *, job: bool = False) -> Request:
+    """data/tablefile as ffcsv: the form pystatis and the web service's own docs send."""
+    form = [("name", dataset.code), ("area", "all"), ("compress", "false"),
+            ("format", "ffcsv"), ("language", "de"), ("quality", "on"),
+            ("startyear", str(dataset.start_period or "")),
+            ("endyear", str(dataset.end_period or "")), ("job", "true" if job else "false")]
+    return Request(source="genesis", dataset=dataset.name, path="data/tablefile",
+                   form=tuple(form), method="POST")
+
+
+def metadata_request(dataset: Dataset) -> Request:
+    return Request(source="genesis", dataset=dataset.name, path="metadata/table", method="POST",
+                   form=(("name", dataset.code), ("area", "all"), ("language", "de")))
+
+
+def results_request(dataset: Dataset, result_name: str) -> Request:
+    return Request(source="genesis", dataset=dataset.name, path="catalogue/results",
+                   method="POST",
+                   form=(("selection", result_name), ("area", "user"), ("pagelength", "1")))
+
+
+def resultfile_request(dataset: Dataset, result_name: str) -> Request:
+    return Request(source="genesis", dataset=dataset.name, path="data/resultfile", method="POST",
+                   form=(("name", result_name), ("area", "user"), ("compress", "false"),
+                         ("format", "ffcsv"), ("language", "de")))
+
+
+def read_status(landed: Landed, body: Path) -> tuple[int, str] | None:
+    """(Status.Code, Status.Content) of a JSON answer; None when the body is the table itself."""
+    with open(body, "rb") as fh:
+        head = fh.read(1)
+    if head != b"{":
+        return None
+    try:
+        status = json.loads(body.read_text(encoding="utf-8"))["Status"]
+        return int(status["Code"]), str(status.get("Content") or "")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MalformedPayloadError(f"GENESIS JSON answer without a readable Status ({exc})",
+                                    dataset=landed.dataset, url=landed.url) from None
+
+
+@dataclass
+class _Call:
+    """One dataset's conversation with the service: same client, credentials and bounds."""
+
+    dataset: Dataset
+    client: HttpClient
+    base_url: str
+    creds: Credentials | None
+    jobs: JobPolicy
+    sleep: Callable[[float], None] = time.sleep
+
+    def fetch(self, request: Request, conditional: bool = False) -> tuple[Landed, tuple | None]:
+        creds = self.creds
+        landed = self.client.fetch(request, self.base_url,
+                                   secret_headers=creds.headers() if creds else {},
+                                   secrets=creds.secrets() if creds else (),
+                                   conditional=conditional)
+        return landed, read_status(landed, landed.body_path(self.client.landing.root))
+
+    def error(self, cls: type[KmuError], code: int, text: str, request: Request) -> KmuError:
+        return cls(f"GENESIS table {self.dataset.code} answered Status.Code {code}: "
+                   f"{' '.join(text.split())}", dataset=self.dataset.name,
+                   url=request.describe(self.base_url))
+
+    def check(self, status: tuple[int, str], request: Request) -> None:
+        code, text = status
+        if any(w in text.lower() for w in _AUTH_WORDS):
+            raise self.error(AuthError, code, text, request)
+        if code == -1:
+            raise self.error(NotFoundError, code, f"no data cube. {text}", request)
+        if code == 104:
+            raise self.error(NotFoundError, code, f"no objects. {text}", request)
+        raise self.error(KmuError, code, text, request)
+
+    def table(self) -> list[Landed]:
+        request = table_request(self.dataset)
+        landed, status = self.fetch(request)
+        if status is None:
+            return [landed]
+        if status[0] == 98:
+            return self.job(status)
+        self.check(status, request)
+        raise AssertionError("unreachable")  # check() always raises
+
+    def job(self, too_large: tuple[int, str]) -> list[Landed]:
+        request = table_request(self.dataset, job=True)
+        if self.creds is None or self.creds.is_token:
+            raise self.error(
+                TooLargeError, too_large[0],
+                f"{too_large[1]} -- the table must be queued as a job, and API tokens are "
+                f"read-only and cannot start jobs: set {USER_ENV} and {PASSWORD_ENV}", request)
+        queued, status = self.fetch(request)
+        if status is None or status[0] != 99 or not _RESULT_NAME.search(status[1]):
+            self.check(status or (0, "job request answered with data"), request)
+        name = _RESULT_NAME.search(status[1]).group(1)
+        return [queued, self.wait_for(name), self.fetch(resultfile_request(self.dataset, name))[0]]
+
+    def wait_for(self, name: str) -> Landed:
+        request = results_request(self.dataset, name)
+        deadline = time.monotonic() + self.jobs.max_wait_seconds
+        while True:
+            landed, status = self.fetch(request)
+            if status and status[0] == 0:
+                return landed
+            if status is None or status[0] != 104:
+                self.check(status or (0, "results answered with a file"), request)
+            if time.monotonic() + self.jobs.poll_seconds > deadline:
+                raise self.error(TooLargeError, 104, f"job {name} not ready after "
+                                 f"{self.jobs.max_wait_seconds:.0f}s", request)
+            log.info("%s: job %s not ready, polling again in %.0fs", self.dataset.name, name,
+                     self.jobs.poll_seconds)
+            self.sleep(self.jobs.poll_seconds)
+
+
+def fetch_dataset(dataset: Dataset, client: HttpClient, base_url: str, *,
+                  jobs: JobPolicy | None = None, env: dict[str, str] | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> list[Landed]:
+    """Land one table (via the job route when it is too large); metadata first, always.
+
+    The metadata answer (small) is landed before the table so a run records which version of
+    the table it read; the ingest's sha256 comparison then skips parsing an unchanged body.
+    """
+    creds = require_credentials(base_url, env, dataset.name)
+    call = _Call(dataset, client, base_url, creds, jobs or JobPolicy(), sleep)
+    meta_request = metadata_request(dataset)
+    root = client.landing.root
+    previous_meta = client.landing.latest(meta_request)
+    meta, status = call.fetch(meta_request)
+    if status is None or status[0] != 0:
+        call.check(status or (0, "metadata answered with a file"), meta_request)
+    previous_table = client.landing.latest(table_request(dataset))
+    if (previous_meta is not None and previous_table is not None
+            and read_status(previous_table, previous_table.body_path(root)) is None
+            and table_updated(previous_meta.body_path(root))
+            == table_updated(meta.body_path(root)) != ""):
+        # GENESIS has no conditional requests: the metadata's Updated stamp stands in for one.
+        log.info("%s: table %s unchanged since %s", dataset.name, dataset.code,
+                 table_updated(meta.body_path(root)))
+        return [client.landing.record_not_modified(previous_table)]
+    return call.table()
+
+
+def table_updated(body: Path) -> str:
+    """The metadata answer's `Object.Updated` stamp (e.g. '28.12.2022 17:12:43h'), or ''."""
+    try:
+        return str(json.loads(body.read_text(encoding="utf-8"))["Object"].get("Updated") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
