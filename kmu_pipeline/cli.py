@@ -47,6 +47,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kmu_pipeline.defs.definitions import build_definitions
     from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 
+    if not args.replay:
+        _check_genesis_credentials()  # fail before any download, not mid-run
     with contextlib.ExitStack() as stack:
         urls = {}
         if args.replay:
@@ -63,6 +65,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             success = defs.resolve_job_def("refresh_all").execute_in_process(
                 raise_on_error=False).success
     return _report_run(Warehouse(args.warehouse), success)
+
+
+def _check_genesis_credentials() -> None:
+    from kmu_pipeline.sources.genesis import require_credentials
+
+    catalogue = load_catalogue()
+    if catalogue.of_source("genesis"):
+        require_credentials(catalogue.sources["genesis"].resolved_base_url())
 
 
 def _run_parallel(args: argparse.Namespace, urls: dict[str, str]) -> bool:

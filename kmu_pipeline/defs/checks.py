@@ -1,10 +1,17 @@
 """Asset checks beyond each raw asset's own schema check."""
 
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    MetadataValue,
+    asset_check,
+)
 
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import table_key
+from kmu_pipeline.harmonisation import COMPARISON, DEFAULT_THRESHOLD, source_differences
 from kmu_pipeline.sql_models import OBSERVATIONS
 from kmu_pipeline.validation import validate_table
 
@@ -23,5 +30,23 @@ def observations_schema(context: AssetCheckExecutionContext,
     return AssetCheckResult(passed=result.passed, metadata=metadata)
 
 
+@asset_check(asset=table_key(COMPARISON), blocking=False,
+             description=f"Destatis and Eurostat agree for Germany within {DEFAULT_THRESHOLD:g} "
+                         f"points (warns, never fails: the sources differ by definition and "
+                         f"rounding)")
+def stg_germany_sources_agree(context: AssetCheckExecutionContext,
+                              warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.get().connect_build(context.run.run_id) as con:
+        result = source_differences(con)
+    metadata = {"values_compared": result.compared,
+                "max_abs_difference": result.max_abs_difference,
+                "threshold": DEFAULT_THRESHOLD}
+    if not result.agree:
+        metadata["over_threshold"] = MetadataValue.md(
+            result.over_threshold.head(30).to_markdown(index=False))
+    return AssetCheckResult(passed=result.agree, severity=AssetCheckSeverity.WARN,
+                            metadata=metadata)
+
+
 def all_checks() -> list:
-    return [observations_schema]
+    return [observations_schema, stg_germany_sources_agree]

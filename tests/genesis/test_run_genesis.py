@@ -1,0 +1,64 @@
+"""GENESIS through the CLI: the real register answer replayed, the demo's Destatis figures next
+to Eurostat's, and a live run without credentials stopped before any request."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+
+from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.replay import add_recording
+from kmu_pipeline.sources.genesis import metadata_request, table_request
+from tests.genesis.cassettes import answers, first
+
+
+def _cli(*args, cwd, env=None):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KMU_")}
+    return subprocess.run([sys.executable, "-m", "kmu_pipeline.cli", *args], cwd=cwd,
+                          env={**base, "PYTHONWARNINGS": "ignore", **(env or {})},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_replayed_register_and_destatis_next_to_eurostat(reference, demo_copy, tmp_path):
+    register = load_catalogue().dataset("unternehmensregister")
+    recorded = answers(reference, "52111-0001")
+    # the real answer replaces the demo's empty one (a recording folder replays its history)
+    shutil.rmtree(demo_copy / "genesis" / register.name)
+    for request, answer in ((metadata_request(register), first(recorded, "metadata/table")),
+                            (table_request(register), first(recorded, "data/tablefile"))):
+        add_recording(demo_copy, source="genesis", dataset=register.name, path=request.path,
+                      form=list(request.form), method="POST", body=answer.body,
+                      content_type=answer.content_type)
+    run = _cli("run", "--replay", str(demo_copy), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True)
+    register_rows = con.execute(
+        "select size_class, sum(value)::bigint from staging.observations "
+        "where dataset = 'unternehmensregister' group by 1 order by 1").fetchall()
+    # 2023, summed over the 17 WZ 2008 sections of the real answer
+    assert dict(register_rows)["10-49"] == 40738 + 381 + 648 + 2132 + 42005 + 57041 + 17865 + (
+        29793 + 10803 + 1923 + 4665 + 28469 + 20600 + 12225 + 42061 + 6191 + 13666)
+    assert [s for s, _ in register_rows] == ["0-9", "10-49", "250+", "50-249"]
+    side_by_side = con.execute(
+        "select indicator, size_class, genesis_value, eurostat_value, difference "
+        "from staging.stg_germany__genesis_vs_eurostat where year = 2020 "
+        "and indicator in ('cloud_computing', 'big_data') order by 1, 2").fetchall()
+    assert side_by_side == [("big_data", "10-49", 15.0, 16.25, -1.25),
+                            ("big_data", "50-249", 21.0, 22.23, -1.23),
+                            ("cloud_computing", "10-49", 31.0, 30.62, 0.38),
+                            ("cloud_computing", "50-249", 41.0, 41.18, -0.18)]
+    hard_to_fill = con.execute(
+        "select value, flag from marts.indicators where source = 'genesis' and "
+        "indicator = 'ict_vacancies_hard_to_fill' and size_class = '0-249'").fetchall()
+    assert hard_to_fill == [(65.0, "e")]  # the article's Fachkräftemangel figure
+
+
+def test_live_run_without_credentials_stops_before_any_request(tmp_path):
+    run = _cli("run", cwd=tmp_path, env={"KMU_EUROSTAT_BASE_URL": "http://127.0.0.1:9/none"})
+    assert run.returncode == 1
+    assert "KMU_GENESIS_TOKEN" in run.stderr and "KMU_GENESIS_USERNAME" in run.stderr
+    assert not (tmp_path / "data").exists()  # nothing downloaded, nothing built
