@@ -76,6 +76,7 @@ class HttpClient:
         base_url, auth = split_credentials(base_url)
         secrets = tuple(s for s in (*secrets, *_auth_secrets(auth)) if s and len(s) >= 4)
         url = request.url(base_url)
+        self.landing.sweep_partials(request)
         previous = self.landing.latest(request) if conditional else None
         retrying = Retrying(
             retry=retry_if_exception_type(
