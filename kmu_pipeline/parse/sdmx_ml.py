@@ -9,6 +9,7 @@ written to a file" answer) raises TooLargeError with the file URL for the source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from xml.parsers import expat
@@ -45,6 +46,35 @@ def refuse_doctype(path: Path, dataset: Dataset, landed: Landed) -> None:
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise MalformedPayloadError("XML with a DOCTYPE/ENTITY declaration refused (XXE guard)",
                                     dataset=dataset.name, url=landed.url)
+
+
+FOOTER_PROBE_BYTES = 1 << 16  # a footer-only message is a few hundred bytes
+_URL = re.compile(r"https?://\S+")
+
+
+def footer_file_url(path: Path, dataset: Dataset, landed: Landed) -> str | None:
+    """The file URL of a message whose footer says 413: Eurostat writes a large answer to a
+    file and sends only that URL ("Due to the large query the response will be written to a
+    file which will be located under URL: ..."). None for anything else."""
+    if path.stat().st_size > FOOTER_PROBE_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(FOOTER_PROBE_BYTES)
+    if not head.lstrip().startswith(b"<") or b"413" not in head:
+        return None
+    refuse_doctype(path, dataset, landed)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(head, parser)
+    except etree.XMLSyntaxError:
+        return None  # not a footer; the data parser reports what is wrong with it
+    for message in root.iter(f"{_FOOTER}Message"):
+        if message.get("code") == "413":
+            texts = [(t.text or "").strip() for t in message]
+            urls = [u for text in texts for u in _URL.findall(text)]
+            if urls:
+                return urls[0]
+    return None
 
 
 def _generic_series(elem) -> dict[str, str]:
