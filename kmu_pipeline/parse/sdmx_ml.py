@@ -40,12 +40,31 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+class _PrologEnd(Exception):  # noqa: N818 (a control-flow signal, not an error)
+    """The root element started: no DOCTYPE can follow."""
+
+
 def refuse_doctype(path: Path, dataset: Dataset, landed: Landed) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """Refuse a DOCTYPE or ENTITY declaration anywhere in the prolog (before the root element),
+    however long the comments or whitespace in front of it; expat reads only that far."""
+    def refuse(*_: object) -> None:
         raise MalformedPayloadError("XML with a DOCTYPE/ENTITY declaration refused (XXE guard)",
                                     dataset=dataset.name, url=landed.url)
+
+    def stop(*_: object) -> None:
+        raise _PrologEnd
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = stop
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 16):
+                parser.Parse(block, False)
+            parser.Parse(b"", True)
+    except (_PrologEnd, expat.ExpatError):
+        return  # the root started, or not XML at all: the real parser reports what is wrong
 
 
 FOOTER_PROBE_BYTES = 1 << 16  # a footer-only message is a few hundred bytes
