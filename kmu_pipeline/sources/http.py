@@ -129,7 +129,7 @@ class HttpClient:
             if response.status_code == 304 and previous is not None:
                 log.info("%s not modified since %s", url, previous.retrieved_at)
                 return self.landing.record_not_modified(previous)
-            _raise_for_status(response, request, base_url)
+            _raise_for_status(response, request, base_url, secrets)
             return self._land(request, url, response, secrets)
 
     def _land(self, request: Request, url: str, response: requests.Response,
@@ -218,12 +218,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
             return None
 
 
-def _raise_for_status(response: requests.Response, request: Request, base_url: str) -> None:
+def _raise_for_status(response: requests.Response, request: Request, base_url: str,
+                      secrets: tuple[str, ...] = ()) -> None:
     status = response.status_code
     if status < 400:
         return
     where = {"dataset": request.dataset, "url": request.describe(base_url)}
-    snippet = response.raw.read(300, decode_content=True).decode("utf-8", "replace").strip()
+    # servers echo credentials in error pages: read enough to scrub one crossing the cut
+    longest = max(map(len, secrets), default=0)
+    snippet = response.raw.read(300 + longest, decode_content=True).decode("utf-8", "replace")
+    snippet = _scrub(snippet, secrets).strip()
     reason = f"HTTP {status} {response.reason}: {snippet[:200]}"
     if status in TRANSIENT_STATUS:
         raise TransientHTTPError(reason, _retry_after_seconds(response.headers.get("Retry-After")))
