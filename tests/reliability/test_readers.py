@@ -79,3 +79,39 @@ def test_readers_during_ten_refreshes_see_whole_runs_and_never_fail(faults, tmp_
                      "and year = 2020 and size_class = '10-49'")
     assert previous == [(REFRESHES - 1,)]  # the run before the last is kept beside it
     assert not list((tmp_path / ".build").glob("*.duckdb"))  # no build left behind
+
+
+WRITER = """
+import duckdb, sys, time
+con = duckdb.connect(sys.argv[1])  # no read_only: what the docs tell analysts not to do
+con.execute("create table main.my_notes as select 42 as x")
+print("wrote", flush=True)
+time.sleep(120)
+"""
+
+
+def _read_in_new_process(db: Path) -> subprocess.CompletedProcess:
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute('select count(*) from meta.runs').fetchone()[0])")
+    return subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_a_read_write_analyst_connection_does_not_break_readers_of_the_next_run(faults,
+                                                                                tmp_path):
+    db = tmp_path / "kmu.duckdb"
+    assert refresh(faults, tmp_path).success
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert writer.stdout.readline().strip() == "wrote"  # its log now sits beside the file
+        assert refresh(faults, tmp_path).success  # a writer does not block the refresh
+        read = _read_in_new_process(db)
+        assert read.returncode == 0, read.stderr  # the old file's log is not replayed on it
+        assert read.stdout.strip() == "2"
+    finally:
+        writer.kill()  # dies without closing: its log stays where it was moved
+        writer.wait()
+    assert refresh(faults, tmp_path).success
+    assert _read_in_new_process(db).stdout.strip() == "3"
+    assert list((tmp_path / ".build").glob("orphaned-*.wal"))
