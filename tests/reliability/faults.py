@@ -12,10 +12,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
-from kmu_pipeline.replay import RecordingIndex, ReplayHandler, _content_type
+from kmu_pipeline.landing import request_id
+from kmu_pipeline.replay import ReplayHandler, ReplayServer, _content_type
 
 Fault = Callable[["FaultHandler", bytes, str], None]
 
@@ -42,10 +43,6 @@ class FaultHandler(ReplayHandler):
 
     def _recorded(self) -> tuple[bytes, str]:
         """The recorded body for this request, if any (rules may transform it)."""
-        from urllib.parse import parse_qsl, urlsplit
-
-        from kmu_pipeline.landing import request_id
-
         parts = urlsplit(self.path)
         source, _, path = parts.path.lstrip("/").partition("/")
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -67,20 +64,19 @@ class FaultHandler(ReplayHandler):
         self.wfile.flush()
 
 
-class FaultServer:
+class FaultServer(ReplayServer):
     """Serve `root` (landing layout) on 127.0.0.1 with fault rules; a context manager."""
 
     def __init__(self, root: Path) -> None:
-        self.index = RecordingIndex(Path(root))
         self.rules: list[tuple[str, list[Fault]]] = []
         self.hits: dict[str, int] = {}
         self.log: list[tuple[str, str, dict]] = []
         self.lock = threading.Lock()
-        handler = type("BoundFaultHandler", (FaultHandler,),
-                       {"index": self.index, "server_state": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(root)
+
+    def _handler(self) -> type[FaultHandler]:
+        return type("BoundFaultHandler", (FaultHandler,),
+                    {"index": self.index, "server_state": self})
 
     def add(self, match: str, *faults: Fault) -> FaultServer:
         """Answer requests whose path contains `match` with `faults` in turn (last repeats)."""
@@ -89,29 +85,8 @@ class FaultServer:
             self.hits.pop(match, None)
         return self
 
-    def clear(self) -> None:
-        with self.lock:
-            self.rules.clear()
-            self.hits.clear()
-
     def requests_to(self, match: str) -> list[tuple[str, str, dict]]:
         return [entry for entry in self.log if match in entry[1]]
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def base_url(self, source: str) -> str:
-        return f"{self.url}/{source}"
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 # --- faults -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def main(db: str, stop: str, mode: str) -> None:
         except Exception as exc:  # every error is reported, none is retried
             print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
             con = None
-        time.sleep(0.1)
+        time.sleep(0.2)
     if con is not None:
         con.close()
 
