@@ -27,7 +27,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from kmu_pipeline.errors import AuthError, MalformedPayloadError, NotFoundError, UpstreamError
+from kmu_pipeline.errors import (
+    AuthError,
+    MalformedPayloadError,
+    NotFoundError,
+    TooLargeError,
+    UpstreamError,
+)
 from kmu_pipeline.landing import Landed, LandingStore, Request
 
 log = logging.getLogger(__name__)
@@ -235,6 +241,8 @@ def _raise_for_status(response: requests.Response, request: Request, base_url: s
         raise AuthError(reason, **where)
     if status == 404:
         raise NotFoundError(reason, **where)
+    if status == 413:  # Eurostat: EXTRACTION_TOO_BIG, more than it extracts even asynchronously
+        raise TooLargeError(reason, **where)
     raise UpstreamError(reason, **where)
 
 

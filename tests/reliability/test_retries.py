@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kmu_pipeline.catalogue import load_catalogue
-from kmu_pipeline.errors import AuthError, NotFoundError, UpstreamError
+from kmu_pipeline.errors import AuthError, NotFoundError, TooLargeError, UpstreamError
 from kmu_pipeline.landing import LandingStore
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient, RetryPolicy
@@ -99,15 +99,23 @@ def test_backoff_grows_and_is_jittered(faults, tmp_path):
     assert len({w[0] for w in waits}) > 10  # jitter: no two clients retry in lockstep
 
 
-@pytest.mark.parametrize("code, error", [
-    (400, UpstreamError), (401, AuthError), (403, AuthError), (404, NotFoundError),
+# Eurostat's answers as documented: 404 "100 No results found", 413 EXTRACTION_TOO_BIG
+TOO_BIG = (b'<S:Fault xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><faultcode>413'
+           b'</faultcode><faultstring>EXTRACTION_TOO_BIG: The requested extraction is too big, '
+           b'estimated 420709314 rows, max authorised is 5000000</faultstring></S:Fault>')
+
+
+@pytest.mark.parametrize("code, error, answer", [
+    (400, UpstreamError, b"140 Syntax error"), (401, AuthError, b"Unauthorized"),
+    (403, AuthError, b"Forbidden"), (404, NotFoundError, b"100 No results found"),
+    (413, TooLargeError, TOO_BIG),
 ])
-def test_permanent_failure_is_not_retried(faults, tmp_path, code, error):
-    faults.add(FLOW, f.status(code, b"No results found for dataflow isoc_cicce_use"))
+def test_permanent_failure_is_not_retried(faults, tmp_path, code, error, answer):
+    faults.add(FLOW, f.status(code, answer, "application/xml"))
     with pytest.raises(error) as caught:
         _fetch(faults, tmp_path)
     assert len(faults.requests_to(FLOW)) == 1
     message = str(caught.value)
-    assert f"HTTP {code}" in message and "No results found" in message
+    assert f"HTTP {code}" in message and answer.decode()[:60] in message
     assert "dataset isoc_cicce_use" in message and FLOW in message
     assert _no_partial_files(tmp_path / "raw")
