@@ -176,6 +176,22 @@ def duplicate_keys(con, stage_file: Path) -> pd.DataFrame:
         f"group by all having count(*) > 1 limit 5", [str(stage_file), collisions]).fetchdf()
 
 
+def lost_size_classes(con, dataset: Dataset, stage_file: Path) -> tuple[list[str], list[str]]:
+    """Size classes the last good table had and this answer lacks (a renamed or dropped code),
+    and those it had. Eurostat leaves some classes out for some indicators (0-9), so the
+    reference is the dataset's own last good data, not the catalogue map."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
+                         "table_name = ?", [dataset.table]).fetchone()[0]
+    if not exists:
+        return [], []
+    had = {s for (s,) in con.execute(
+        f"select distinct size_class from {dataset.table} where size_class is not null")
+        .fetchall()}
+    present = {s for (s,) in con.execute(
+        "select distinct size_class from read_parquet(?)", [str(stage_file)]).fetchall()}
+    return (sorted(had - present) if present else []), sorted(had)
+
+
 def load_stage(con, dataset: Dataset, stage_file: Path, landed: list[Landed]) -> int:
     """Check keys across chunks, then swap the raw table in one transaction."""
     dupes = duplicate_keys(con, stage_file)
@@ -183,6 +199,10 @@ def load_stage(con, dataset: Dataset, stage_file: Path, landed: list[Landed]) ->
         raise SchemaError(f"duplicate observation keys (multiple_fields_uniqueness of "
                           f"{', '.join(OBSERVATION_KEY)}), e.g. {dupes.to_dict('records')[:3]}",
                           dataset=dataset.name, url=landed[0].url, failure_cases=dupes)
+    missing, had = lost_size_classes(con, dataset, stage_file)
+    if missing:
+        raise SchemaError(f"size classes missing from the answer: {missing} (the last good data "
+                          f"had {had})", dataset=dataset.name, url=landed[0].url)
     return replace_table(
         con, dataset.table, "select * from read_parquet(?)", [str(stage_file)],
         description=f"{dataset.title}. Source: {dataset.source} {dataset.code}. "

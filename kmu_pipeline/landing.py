@@ -18,12 +18,16 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+PARTIAL_PREFIX = ".partial-"
+# A body still being written is touched at every block; one untouched for an hour is dead.
+STALE_PARTIAL_SECONDS = 3600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
 # Response headers worth keeping; request headers are never stored (they carry credentials).
 KEPT_HEADERS = (
@@ -137,7 +141,19 @@ class LandingStore:
     def temp_body(self, request: Request) -> tempfile._TemporaryFileWrapper:
         folder = self.folder(request)
         folder.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", delete=False)
+        return tempfile.NamedTemporaryFile(dir=folder, prefix=PARTIAL_PREFIX, delete=False)
+
+    def sweep_partials(self, request: Request, older_than: float = STALE_PARTIAL_SECONDS) -> int:
+        """Remove bodies that a killed process left half written (never read by anyone)."""
+        folder = self.folder(request)
+        removed = 0
+        if folder.is_dir():
+            cutoff = time.time() - older_than
+            for path in folder.glob(f"{PARTIAL_PREFIX}*"):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     def commit(self, request: Request, temp_path: Path, *, url: str, status: int,
                headers: dict, redacted: bool = False, extra: dict | None = None) -> Landed:

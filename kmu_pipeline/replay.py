@@ -146,8 +146,14 @@ class ReplayServer:
 
     def __init__(self, root: Path | str = DEMO_SNAPSHOT, port: int = 0) -> None:
         self.index = RecordingIndex(Path(root))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self.index))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.httpd.daemon_threads = True
+        # a short poll interval: shutdown waits for it (0.5 s by default, in every test)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self.index)
 
     @property
     def url(self) -> str:

@@ -167,10 +167,23 @@ class Warehouse:
             if self.path.exists():
                 _keep_previous(self.path, self.previous_path)
             os.replace(build, self.path)
+            self._set_aside_wal(run_id)
             _fsync_dir(self.path.parent)
             build.with_suffix(".lock").unlink(missing_ok=True)
             log.info("published %s (%d tables) from run %s", self.path, len(tables), run_id)
             return tables
+
+    def _set_aside_wal(self, run_id: str) -> None:
+        """A read-write connection that wrote to the published file (an analyst not using
+        read_only) keeps its write-ahead log beside it by name. It belongs to the file just
+        replaced; left there, every reader of the new file fails ("Failure while replaying WAL
+        ... checkpoint iteration does not match"). Move it where nothing opens it."""
+        wal = Path(f"{self.path}.wal")
+        if wal.exists():
+            target = self.build_dir / f"orphaned-{self.build_path(run_id).stem}.wal"
+            os.replace(wal, target)
+            log.warning("a read-write connection had written to %s; its changes are not in the "
+                        "new run (log moved to %s)", self.path, target)
 
     def sweep_builds(self, keep: str | None = None,
                      older_than: float = STALE_BUILD_SECONDS) -> list[Path]:

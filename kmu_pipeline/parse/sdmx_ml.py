@@ -9,6 +9,7 @@ written to a file" answer) raises TooLargeError with the file URL for the source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from xml.parsers import expat
@@ -39,12 +40,60 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+class _PrologEnd(Exception):  # noqa: N818 (a control-flow signal, not an error)
+    """The root element started: no DOCTYPE can follow."""
+
+
 def refuse_doctype(path: Path, dataset: Dataset, landed: Landed) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """Refuse a DOCTYPE or ENTITY declaration anywhere in the prolog (before the root element),
+    however long the comments or whitespace in front of it; expat reads only that far."""
+    def refuse(*_: object) -> None:
         raise MalformedPayloadError("XML with a DOCTYPE/ENTITY declaration refused (XXE guard)",
                                     dataset=dataset.name, url=landed.url)
+
+    def stop(*_: object) -> None:
+        raise _PrologEnd
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = stop
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 16):
+                parser.Parse(block, False)
+            parser.Parse(b"", True)
+    except (_PrologEnd, expat.ExpatError):
+        return  # the root started, or not XML at all: the real parser reports what is wrong
+
+
+FOOTER_PROBE_BYTES = 1 << 16  # a footer-only message is a few hundred bytes
+_URL = re.compile(r"https?://\S+")
+
+
+def footer_file_url(path: Path, dataset: Dataset, landed: Landed) -> str | None:
+    """The file URL of a message whose footer says 413: Eurostat writes a large answer to a
+    file and sends only that URL ("Due to the large query the response will be written to a
+    file which will be located under URL: ..."). None for anything else."""
+    if path.stat().st_size > FOOTER_PROBE_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(FOOTER_PROBE_BYTES)
+    if not head.lstrip().startswith(b"<") or b"413" not in head:
+        return None
+    refuse_doctype(path, dataset, landed)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(head, parser)
+    except etree.XMLSyntaxError:
+        return None  # not a footer; the data parser reports what is wrong with it
+    for message in root.iter(f"{_FOOTER}Message"):
+        if message.get("code") == "413":
+            texts = [(t.text or "").strip() for t in message]
+            urls = [u for text in texts for u in _URL.findall(text)]
+            if urls:
+                return urls[0]
+    return None
 
 
 def _generic_series(elem) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 sdmx1 builds the query URLs (its ESTAT source knows the resource paths and key syntax) and parses
 the structure messages; the data itself comes as SDMX-CSV, which DuckDB streams at ~1M
-observations/s, where sdmx1's object model manages ~10k/s (see bench/).
+observations/s, where sdmx1's object model manages ~10k/s (see bench/). An answer too large to
+send at once arrives as an empty SDMX-ML message whose footer (code 413) names a file URL;
+large_answers.py polls it, with a bound, and unzips the data.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import sdmx
 
 from kmu_pipeline.catalogue import Dataset, Source
 from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.parse.sdmx_ml import footer_file_url
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.sources.large_answers import follow_footer
 
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
 STRUCTURE_DATASET = "codelists"
@@ -75,8 +79,13 @@ def codelist_request(codelist_id: str, source: Source) -> Request:
 
 def fetch_dataset(dataset: Dataset, client: HttpClient, source: Source,
                   base_url: str) -> list[Landed]:
-    """Download (or confirm unchanged) the data of one Eurostat dataset."""
-    return [client.fetch(data_request(dataset, source), base_url)]
+    """Download (or confirm unchanged) the data of one Eurostat dataset; a "written to a file"
+    answer (413 footer) is followed to the file (large_answers.py)."""
+    landed = client.fetch(data_request(dataset, source), base_url)
+    file_url = footer_file_url(landed.body_path(client.landing.root), dataset, landed)
+    if file_url is None:
+        return [landed]
+    return [follow_footer(dataset, client, base_url, landed, file_url)]
 
 
 def fetch_codelists(client: HttpClient, source: Source, base_url: str) -> list[Landed]:

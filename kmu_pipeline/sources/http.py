@@ -8,12 +8,14 @@ attempts and total time; a Retry-After header is honoured up to that bound. Perm
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 from tenacity import (
@@ -21,11 +23,17 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 
-from kmu_pipeline.errors import AuthError, MalformedPayloadError, NotFoundError, UpstreamError
+from kmu_pipeline.errors import (
+    AuthError,
+    MalformedPayloadError,
+    NotFoundError,
+    TooLargeError,
+    UpstreamError,
+)
 from kmu_pipeline.landing import Landed, LandingStore, Request
 
 log = logging.getLogger(__name__)
@@ -66,41 +74,53 @@ class HttpClient:
 
     def fetch(self, request: Request, base_url: str, *, secret_headers: Mapping[str, str] = {},
               secrets: Iterable[str] = (), conditional: bool = True) -> Landed:
-        """Send `request`, land the body, return its record; 304 returns the previous one."""
+        """Send `request`, land the body, return its record; 304 returns the previous one.
+
+        Credentials in the base URL (https://user:password@host/...) are sent as HTTP basic
+        auth and never appear in URLs that are logged, landed or raised.
+        """
+        base_url, auth = split_credentials(base_url)
+        secrets = tuple(s for s in (*secrets, *_auth_secrets(auth)) if s and len(s) >= 4)
         url = request.url(base_url)
+        self.landing.sweep_partials(request)
         previous = self.landing.latest(request) if conditional else None
         retrying = Retrying(
             retry=retry_if_exception_type(
                 (TransientHTTPError, requests.ConnectionError, requests.Timeout)
             ),
+            # never start an attempt (or a Retry-After sleep) that would end past the bound
             stop=(stop_after_attempt(self.retry.max_attempts)
-                  | stop_after_delay(self.retry.max_seconds)),
+                  | stop_before_delay(self.retry.max_seconds)),
             wait=self._wait,
             before_sleep=lambda rs: log.warning(
-                "retrying %s after %s (attempt %d)", url, rs.outcome.exception(), rs.attempt_number
+                "retrying %s after %s (attempt %d)", url,
+                _scrub(str(rs.outcome.exception()), secrets), rs.attempt_number
             ),
             reraise=True,
         )
         try:
             return retrying(self._fetch_once, request, base_url, previous, secret_headers,
-                            tuple(s for s in secrets if s and len(s) >= 4))
+                            secrets, auth)
         except (TransientHTTPError, requests.RequestException) as exc:
+            stats = retrying.statistics
             raise UpstreamError(
-                f"gave up after {self.retry.max_attempts} attempts / "
-                f"{self.retry.max_seconds:.0f}s: "
+                f"gave up after {stats.get('attempt_number', 1)} attempts in "
+                f"{stats.get('delay_since_first_attempt', 0):.1f}s (bounds: "
+                f"{self.retry.max_attempts} attempts, {self.retry.max_seconds:.0f}s): "
                 f"{_scrub(str(exc), secrets)}",
                 dataset=request.dataset, url=request.describe(base_url),
             ) from None
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_exponential_jitter(multiplier=self.retry.initial_wait,
-                                          max=self.retry.max_wait)
+                                          jitter=self.retry.initial_wait, max=self.retry.max_wait)
         exc = state.outcome.exception() if state.outcome else None
         hinted = getattr(exc, "retry_after", None)
         return min(max(backoff(state), hinted or 0.0), self.retry.max_seconds)
 
     def _fetch_once(self, request: Request, base_url: str, previous: Landed | None,
-                    secret_headers: Mapping[str, str], secrets: tuple[str, ...]) -> Landed:
+                    secret_headers: Mapping[str, str], secrets: tuple[str, ...],
+                    auth: tuple[str, str] | None = None) -> Landed:
         url = request.url(base_url)
         headers = dict(secret_headers)
         if request.accept:
@@ -109,13 +129,13 @@ class HttpClient:
             headers.update(_conditional_headers(previous))
         response = self.session.request(
             request.method, url, data=dict(request.form) if request.form else None,
-            headers=headers, timeout=self.timeout, stream=True,
+            headers=headers, timeout=self.timeout, stream=True, auth=auth,
         )
         with response:
             if response.status_code == 304 and previous is not None:
                 log.info("%s not modified since %s", url, previous.retrieved_at)
                 return self.landing.record_not_modified(previous)
-            _raise_for_status(response, request, base_url)
+            _raise_for_status(response, request, base_url, secrets)
             return self._land(request, url, response, secrets)
 
     def _land(self, request: Request, url: str, response: requests.Response,
@@ -124,7 +144,7 @@ class HttpClient:
         received, next_report = 0, PROGRESS_EVERY
         try:
             with tmp:
-                for chunk in response.iter_content(chunk_size=1 << 16):
+                for chunk in _chunks(response, url):
                     received += len(chunk)
                     if received > self.max_body_bytes:
                         raise MalformedPayloadError(
@@ -149,6 +169,40 @@ class HttpClient:
         (self.progress or log.info)(message)
 
 
+def _chunks(response: requests.Response, url: str) -> Iterator[bytes]:
+    """The body in blocks; a connection that breaks mid-body is a transient failure (requests
+    raises ChunkedEncodingError for a short Content-Length body too), retried like a 503."""
+    received = 0
+    try:
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            received += len(chunk)
+            yield chunk
+    except requests.exceptions.ChunkedEncodingError:
+        raise TransientHTTPError(
+            f"truncated body: connection broken after {received} bytes from {url}") from None
+
+
+def split_credentials(base_url: str) -> tuple[str, tuple[str, str] | None]:
+    """`https://user:pw@host/p` -> (`https://host/p`, (user, pw)); other URLs unchanged."""
+    parts = urlsplit(base_url)
+    if parts.username is None and parts.password is None:
+        return base_url, None
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def _auth_secrets(auth: tuple[str, str] | None) -> tuple[str, ...]:
+    """The password and the Basic header value a server might echo back."""
+    if not auth or not auth[1]:
+        return ()
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    return (auth[1], token)
+
+
 def _conditional_headers(previous: Landed) -> dict[str, str]:
     headers = {}
     if etag := previous.headers.get("etag") or previous.headers.get("ETag"):
@@ -170,12 +224,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
             return None
 
 
-def _raise_for_status(response: requests.Response, request: Request, base_url: str) -> None:
+def _raise_for_status(response: requests.Response, request: Request, base_url: str,
+                      secrets: tuple[str, ...] = ()) -> None:
     status = response.status_code
     if status < 400:
         return
     where = {"dataset": request.dataset, "url": request.describe(base_url)}
-    snippet = response.raw.read(300, decode_content=True).decode("utf-8", "replace").strip()
+    # servers echo credentials in error pages: read enough to scrub one crossing the cut
+    longest = max(map(len, secrets), default=0)
+    snippet = response.raw.read(300 + longest, decode_content=True).decode("utf-8", "replace")
+    snippet = _scrub(snippet, secrets).strip()
     reason = f"HTTP {status} {response.reason}: {snippet[:200]}"
     if status in TRANSIENT_STATUS:
         raise TransientHTTPError(reason, _retry_after_seconds(response.headers.get("Retry-After")))
@@ -183,6 +241,8 @@ def _raise_for_status(response: requests.Response, request: Request, base_url: s
         raise AuthError(reason, **where)
     if status == 404:
         raise NotFoundError(reason, **where)
+    if status == 413:  # Eurostat: EXTRACTION_TOO_BIG, more than it extracts even asynchronously
+        raise TooLargeError(reason, **where)
     raise UpstreamError(reason, **where)
 
 
