@@ -7,12 +7,11 @@ bodies unchanged from a local HTTP server.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import re
 
 import yaml
 from werkzeug import Request, Response

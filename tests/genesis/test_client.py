@@ -72,7 +72,8 @@ def test_large_table_job_route_with_account(reference, fake, client):
     fake.queue("metadata/table", first(recorded, "metadata/table"))
     fake.queue("data/tablefile", first(recorded, "data/tablefile", b'"Code":98'),
                first(recorded, "data/tablefile", b'"Code":99'))
-    fake.queue("catalogue/results", *[a for a in recorded if a.endpoint == "catalogue/results"][-3:])
+    polls = [a for a in recorded if a.endpoint == "catalogue/results"]
+    fake.queue("catalogue/results", *polls[-3:])
     fake.queue("data/resultfile", first(recorded, "data/resultfile"))
     table = REGISTER.__class__(**{**REGISTER.__dict__, "code": "12531-0043"})
     waits = []

@@ -14,7 +14,8 @@ from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse.genesis_ffcsv import parse_landed
 
 REGISTER = load_catalogue().dataset("unternehmensregister")
-REAL = "destatis/pystatis-extracted/52111-0001/01_data_tablefile_de__52111-0001_1773175341165_de_flat.csv"
+REAL = ("destatis/pystatis-extracted/52111-0001/"
+        "01_data_tablefile_de__52111-0001_1773175341165_de_flat.csv")
 
 
 def _landed(tmp_path: Path, body: bytes) -> tuple[Landed, Path]:

@@ -138,6 +138,7 @@ ALLOWED_IN_SQL = {
     "schema", "table", "model.schema", "dataset.table", "select_sql", "cols", "keys",
     "PREVIEW_ROWS", "_literal(description)", "_literal(text)", "column", "CODELISTS_TABLE",
     "columns", "', '.join(OBSERVATION_COLUMNS)", "', '.join(OBSERVATION_KEY)",
+    "COMPARISON",  # harmonisation.py: the staging model's table name, a constant
 }
 
 

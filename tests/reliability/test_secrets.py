@@ -66,3 +66,42 @@ def test_credentials_in_the_base_url_never_leak(faults, tmp_path, caplog, capfd)
     # the scanner itself finds what it should (a check that can fail)
     (tmp_path / "leak.txt").write_text(f"Authorization: Basic {PASSWORD}")
     assert find_secrets([PASSWORD], files=[tmp_path]) != []
+
+
+GENESIS_USER, GENESIS_PASSWORD = "genesis-user-7f3a", "Gen3sis-Fake-Pw!"
+
+
+def _echo_genesis_headers(handler, body: bytes, ctype: str) -> None:
+    """A login refusal that repeats the username/password headers it received."""
+    text = (f"<html>401: login {handler.headers.get('username')} / "
+            f"{handler.headers.get('password')} refused</html>")
+    handler.raw(401, text.encode(), "text/html")
+
+
+def test_genesis_credentials_never_leak(faults, tmp_path, caplog, capfd, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("KMU_GENESIS_USERNAME", GENESIS_USER)
+    monkeypatch.setenv("KMU_GENESIS_PASSWORD", GENESIS_PASSWORD)
+    faults.add("/genesis/data/tablefile", _echo_genesis_headers)
+    from kmu_pipeline.catalogue import load_catalogue
+    from kmu_pipeline.defs.assets import build_raw_asset
+
+    genesis_assets = [build_raw_asset(load_catalogue().dataset("ikt_by_size"))]
+    result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",), extra_assets=genesis_assets,
+                     genesis_base_url=faults.base_url("genesis"))
+
+    # the credentials went out as the username/password headers of every GENESIS request ...
+    sent = [entry[2] for entry in faults.requests_to("/genesis/")]
+    assert len(sent) == 2  # metadata/table, data/tablefile
+    assert all(h.get("username") == GENESIS_USER and h.get("password") == GENESIS_PASSWORD
+               for h in sent)
+    errors = check_errors(result)
+    assert list(errors) == ["genesis__ikt_by_size"]
+    assert "401: login ******** / ******** refused" in errors["genesis__ikt_by_size"]
+    # ... and are nowhere afterwards
+    db = tmp_path / "kmu.duckdb"
+    captured = capfd.readouterr()
+    hits = find_secrets([GENESIS_PASSWORD, GENESIS_USER], files=[tmp_path],
+                        logs=caplog.text + captured.out + captured.err,
+                        events=result.all_events, warehouses=[db])
+    assert hits == []
