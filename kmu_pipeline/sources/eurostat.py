@@ -18,6 +18,7 @@ from kmu_pipeline.catalogue import Dataset, Source
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.parse.sdmx_ml import footer_file_url
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.sources.async_answers import async_key, follow_async
 from kmu_pipeline.sources.large_answers import follow_footer
 
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
@@ -80,8 +81,13 @@ def codelist_request(codelist_id: str, source: Source) -> Request:
 def fetch_dataset(dataset: Dataset, client: HttpClient, source: Source,
                   base_url: str) -> list[Landed]:
     """Download (or confirm unchanged) the data of one Eurostat dataset; a "written to a file"
-    answer (413 footer) is followed to the file (large_answers.py)."""
-    landed = client.fetch(data_request(dataset, source), base_url)
+    answer (413 footer) is followed to the file (large_answers.py), a queued one to the
+    asynchronous API's data endpoint (async_answers.py)."""
+    request = data_request(dataset, source)
+    landed = client.fetch(request, base_url)
+    key = async_key(landed.body_path(client.landing.root))
+    if key is not None:  # queued by Eurostat's asynchronous API (async_answers.py)
+        return [follow_async(dataset, client, base_url, landed, key, accept=request.accept)]
     file_url = footer_file_url(landed.body_path(client.landing.root), dataset, landed)
     if file_url is None:
         return [landed]

@@ -1,0 +1,85 @@
+"""Eurostat's asynchronous API: a data request Eurostat decides to process in the background is
+answered with a SOAP envelope `asyncResponse` holding a key and a status (SUBMITTED or
+PROCESSING). The key is then polled at `1.0/async/status/{key}` until AVAILABLE (EXPIRED means
+the result is gone) and the data fetched from `1.0/async/data/{key}`, bounded in time.
+
+Both endpoints sit beside the SDMX service (`.../api/dissemination/1.0/async/...` next to
+`.../api/dissemination/sdmx/2.1`). The envelopes are tiny and read with two anchored regular
+expressions, never with an XML parser that could resolve entities.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+from kmu_pipeline.catalogue import Dataset
+from kmu_pipeline.errors import MalformedPayloadError, NotFoundError, TooLargeError
+from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.sources.http import HttpClient
+
+log = logging.getLogger(__name__)
+ASYNC_POLL_SECONDS = 30.0
+ASYNC_MAX_WAIT = 30 * 60.0
+_KEY = re.compile(rb"<(?:\w+:)?key>\s*([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})\s*<")
+_STATUS = re.compile(rb"<(?:\w+:)?status>\s*(SUBMITTED|PROCESSING|AVAILABLE|EXPIRED)\s*<")
+
+
+def async_key(body: Path) -> str | None:
+    """The request key when `body` is an asyncResponse envelope, else None."""
+    with open(body, "rb") as fh:
+        head = fh.read(8192)
+    if b"asyncResponse" not in head:
+        return None
+    match = _KEY.search(head)
+    return match.group(1).decode() if match else None
+
+
+def _status(body: Path, dataset: Dataset, landed: Landed) -> str:
+    match = _STATUS.search(body.read_bytes()[:8192])
+    if not match:
+        raise MalformedPayloadError("asynchronous status answer without a status",
+                                    dataset=dataset.name, url=landed.url)
+    return match.group(1).decode()
+
+
+def async_base(base_url: str) -> str:
+    """`.../api/dissemination` for `.../api/dissemination/sdmx/2.1`; a replay base as it is."""
+    base = base_url.rstrip("/")
+    return base[: -len("/sdmx/2.1")] if base.endswith("/sdmx/2.1") else base
+
+
+def follow_async(dataset: Dataset, client: HttpClient, base_url: str, submitted: Landed,
+                 key: str, *, accept: str = "", poll_seconds: float | None = None,
+                 max_wait: float | None = None) -> Landed:
+    """Poll the key's status until AVAILABLE, then land the data as the dataset's body."""
+    poll = ASYNC_POLL_SECONDS if poll_seconds is None else poll_seconds
+    bound = ASYNC_MAX_WAIT if max_wait is None else max_wait
+    base = async_base(base_url)
+    status_request = Request(source=submitted.source, dataset=dataset.name,
+                             path=f"1.0/async/status/{key}", accept="application/xml")
+    deadline = time.monotonic() + bound
+    checks = 0
+    while True:
+        checks += 1
+        landed = client.fetch(status_request, base, conditional=False)
+        state = _status(landed.body_path(client.landing.root), dataset, landed)
+        if state == "AVAILABLE":
+            break
+        if state == "EXPIRED":
+            raise NotFoundError(f"Eurostat's asynchronous result {key} expired before it was "
+                                f"fetched; the next run asks again", dataset=dataset.name,
+                                url=landed.url)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TooLargeError(f"Eurostat's asynchronous request {key} still {state} after "
+                                f"{checks} checks in {bound:.0f}s", dataset=dataset.name,
+                                url=submitted.url)
+        log.info("%s: asynchronous request %s %s (check %d); next check in %.0fs",
+                 dataset.name, key, state, checks, min(poll, remaining))
+        time.sleep(min(poll, remaining))
+    data_request = Request(source=submitted.source, dataset=dataset.name,
+                           path=f"1.0/async/data/{key}", accept=accept)
+    return client.fetch(data_request, base, conditional=False)
