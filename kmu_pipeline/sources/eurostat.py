@@ -17,8 +17,8 @@ import sdmx
 from kmu_pipeline.catalogue import Dataset, Source
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.parse.sdmx_ml import footer_file_url
-from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.sources.async_answers import async_key, follow_async
+from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.sources.large_answers import follow_footer
 
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
