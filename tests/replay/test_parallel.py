@@ -57,7 +57,7 @@ def test_refresh_all_runs_steps_in_parallel_processes(tmp_path, demo_server, mon
                                             "from duckdb_tables()").fetchall()}
         cloud = con.execute("select value from marts.indicators where indicator = "
                             "'cloud_computing' and geo = 'DE' and year = 2020 and "
-                            "size_class = '10-49'").fetchall()
+                            "source = 'eurostat' and size_class = '10-49'").fetchall()
     finally:
         con.close()
     raw = {ds.table for ds in datasets}

@@ -22,7 +22,8 @@ def test_demo_snapshot_builds_every_table_with_values(tmp_path, run_pipeline):
     db = tmp_path / "kmu.duckdb"
     cloud = _query(db, """
         select size_class, value, request_id from marts.indicators
-        where indicator = 'cloud_computing' and geo = 'DE' and year = 2020 order by size_class""")
+        where indicator = 'cloud_computing' and geo = 'DE' and year = 2020 and source = 'eurostat'
+        order by size_class""")
     assert [(s, v) for s, v, _ in cloud] == [
         ("10+", 33.32), ("10-249", 32.35), ("10-49", 30.62), ("250+", 62.05), ("50-249", 41.18)]
     # every row traces back to the request that delivered it
@@ -51,7 +52,7 @@ def test_flags_are_kept_verbatim_and_missing_values_need_one(tmp_path, run_pipel
     assert run_pipeline(demo_copy, tmp_path).success
     rows = _query(tmp_path / "kmu.duckdb", """
         select size_class, value, flag from marts.indicators
-        where indicator = 'big_data' and geo = 'DE' and year = 2020
+        where indicator = 'big_data' and geo = 'DE' and year = 2020 and source = 'eurostat'
           and size_class in ('10-49', '50-249') order by size_class""")
     assert rows == [("10-49", 16.25, "b"), ("50-249", None, ": c")]
 
