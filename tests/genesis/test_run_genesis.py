@@ -51,6 +51,13 @@ def test_replayed_register_and_destatis_next_to_eurostat(reference, demo_copy, t
                             ("big_data", "50-249", 21.0, 22.23, -1.23),
                             ("cloud_computing", "10-49", 31.0, 30.62, 0.38),
                             ("cloud_computing", "50-249", 41.0, 41.18, -0.18)]
+    # firms without cloud computing: the real 2023 register x (100 - 31 %) from the demo's 2020
+    behind = con.execute(
+        "select register_year, enterprises, firms_behind from marts.firms_behind "
+        "where source = 'genesis' and indicator = 'cloud_computing' and size_class = '10-49'"
+    ).fetchall()
+    small = dict(register_rows)["10-49"]
+    assert behind == [(2023, small, round(small * 0.69))]
     hard_to_fill = con.execute(
         "select value, flag from marts.indicators where source = 'genesis' and "
         "indicator = 'ict_vacancies_hard_to_fill' and size_class = '0-249'").fetchall()
