@@ -3,6 +3,7 @@
 from dagster import AssetsDefinition, Definitions
 
 from kmu_pipeline.defs.assets import raw_assets
+from kmu_pipeline.defs.charts import chart_assets
 from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import resources_from_env
@@ -13,7 +14,11 @@ from kmu_pipeline.defs.sql import sql_assets
 def project_assets() -> list[AssetsDefinition]:
     """Every asset, publish last (it depends on all the others)."""
     tables = [*raw_assets(), *sql_assets()]
-    return [*tables, build_publish_asset([key for a in tables for key in a.keys])]
+    # charts are drawn from the run's build; publish waits for them, so a published warehouse
+    # and the charts beside it come from the same run
+    pictures = chart_assets()
+    return [*tables, *pictures,
+            build_publish_asset([key for a in [*tables, *pictures] for key in a.keys])]
 
 
 def build_definitions(resources: dict | None = None) -> Definitions:

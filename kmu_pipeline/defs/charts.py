@@ -1,0 +1,48 @@
+"""Chart assets: PNG files beside the warehouse, shown in the Dagster UI as metadata."""
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+
+from kmu_pipeline import charts
+from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.defs.sql import table_key
+
+CHARTS = {
+    # asset name -> (file name, mart it reads, drawing function)
+    "abb2_digital_integration": ("abb2_digital_integration.png", "marts.article_figures",
+                                 lambda con, path: charts.article_figure(con, "abb2", path)),
+    "abb3_framework_conditions": ("abb3_framework_conditions.png", "marts.article_figures",
+                                  lambda con, path: charts.article_figure(con, "abb3", path)),
+    "cloud_gap_trend": ("cloud_gap_trend.png", "marts.adoption_gaps",
+                        lambda con, path: charts.gap_trend(con, "cloud_computing", path)),
+}
+
+
+def charts_dir(warehouse: WarehouseResource) -> Path:
+    return Path(warehouse.path).parent / "charts"
+
+
+def build_chart_asset(name: str, file_name: str, mart: str,
+                      draw: Callable) -> AssetsDefinition:
+    @asset(key=["charts", name], deps=[table_key(mart)], group_name="charts",
+           kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}")
+    def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        path = charts_dir(warehouse) / file_name
+        with warehouse.get().connect_build(context.run.run_id) as con:
+            data = draw(con, path)
+        image = base64.b64encode(path.read_bytes()).decode()
+        return MaterializeResult(metadata={
+            "path": MetadataValue.path(str(path)),
+            "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
+            "plotted_values": MetadataValue.md(data.head(60).to_markdown(index=False)),
+            "rows_plotted": len(data),
+        })
+
+    return _chart
+
+
+def chart_assets() -> list[AssetsDefinition]:
+    return [build_chart_asset(name, *spec) for name, spec in CHARTS.items()]
