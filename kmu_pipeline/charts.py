@@ -101,3 +101,33 @@ def _wrap(label: str, width: int = 16) -> str:
         else:
             line = f"{line} {word}".strip()
     return "\n".join([*lines, line])
+
+
+DIMENSION_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#fd8d3c", "#bdbdbd")
+
+
+def desi_stacked(con: duckdb.DuckDBPyConnection, path: Path, year: int = 2020) -> pd.DataFrame:
+    """Abb. 1: DESI by country, stacked by the weighted contribution of each dimension."""
+    data = con.execute(
+        "select geo, dimension_position, dimension_label_de, weighted_score, overall_score "
+        "from marts.desi_2020 where year = ? order by overall_score desc, dimension_position",
+        [year]).fetchdf()
+    order = data.drop_duplicates("geo")["geo"].tolist()
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    bottom = pd.Series(0.0, index=order)
+    for position, rows in data.groupby("dimension_position"):
+        values = rows.set_index("geo")["weighted_score"].reindex(order).fillna(0)
+        ax.bar(order, values, bottom=bottom, label=rows["dimension_label_de"].iloc[0],
+               color=DIMENSION_COLOURS[(position - 1) % len(DIMENSION_COLOURS)])
+        bottom += values
+    for tick in ax.get_xticklabels():
+        if tick.get_text() in ("DE", "EU"):
+            tick.set_fontweight("bold")
+    ax.set_title(f"Abb. 1: Digital Economy and Society Index (DESI) {year}")
+    if not data.empty:
+        ax.legend(fontsize=8, ncols=3, loc="upper right")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.text(0.01, -0.02, "Quelle: European Commission, DESI; kmu-pipeline warehouse "
+             "(marts.desi_2020)", fontsize=7)
+    _save(fig, path)
+    return data

@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         urls = {}
         if args.replay:
             server = stack.enter_context(ReplayServer(Path(args.replay)))
-            urls = {f"{s}_base_url": server.base_url(s) for s in ("eurostat", "genesis")}
+            urls = {f"{s}_base_url": server.base_url(s) for s in ("eurostat", "genesis", "desi")}
             log.info("replaying recorded responses from %s at %s", args.replay, server.url)
         if args.parallel > 1:
             success = _run_parallel(args, urls)
@@ -135,7 +135,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_replay_server(args: argparse.Namespace) -> int:
     server = ReplayServer(Path(args.directory), port=args.port)
     print(f"serving {args.directory} at {server.url}; set KMU_EUROSTAT_BASE_URL="
-          f"{server.base_url('eurostat')} KMU_GENESIS_BASE_URL={server.base_url('genesis')}")
+          f"{server.base_url('eurostat')} KMU_GENESIS_BASE_URL={server.base_url('genesis')} "
+          f"KMU_DESI_BASE_URL={server.base_url('desi')}")
     with contextlib.suppress(KeyboardInterrupt):
         server.httpd.serve_forever()
     return 0

@@ -97,7 +97,7 @@ def observations_model(catalogue: Catalogue) -> SqlModel:
 
 
 # Raw tables built by code rather than by a catalogue entry.
-EXTRA_RAW_TABLES = ("raw.eurostat__codelists",)
+EXTRA_RAW_TABLES = ("raw.eurostat__codelists", "raw.desi__desi")
 
 
 def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlModel]:

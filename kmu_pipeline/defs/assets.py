@@ -17,6 +17,7 @@ from kmu_pipeline.catalogue import Dataset, load_catalogue
 from kmu_pipeline.codelists import CODELISTS_TABLE, refresh_codelists
 from kmu_pipeline.defs.metadata import table_metadata
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+from kmu_pipeline.desi import DESI_TABLE, refresh_desi
 from kmu_pipeline.ingest import IngestReport, refresh_dataset
 
 SCHEMA_CHECK = "schema"
@@ -98,5 +99,21 @@ def eurostat_codelists(context: AssetExecutionContext, warehouse: WarehouseResou
     return MaterializeResult(metadata=metadata)
 
 
+@asset(key=AssetKey(DESI_TABLE.split(".")), group_name="raw", kinds={"duckdb", "desi"},
+       description="DESI (Digital Economy and Society Index) from the Commission's Digital "
+                   "Scoreboard CSV download, validated by the DesiRows pandera model")
+def desi_download(context: AssetExecutionContext, warehouse: WarehouseResource,
+                  sources: SourcesResource) -> MaterializeResult:
+    wh = warehouse.get()
+    report = refresh_desi(client=sources.client(), base_url=sources.base_url("desi"),
+                          warehouse=wh, run_id=context.run.run_id)
+    if report.error is not None:  # last good table kept and marked stale; say so in red
+        context.log.error(str(report.error))
+    with wh.connect_build(context.run.run_id) as con:
+        metadata = {**table_metadata(con, DESI_TABLE), **_report_metadata(report)}
+    return MaterializeResult(metadata=metadata)
+
+
 def raw_assets() -> list[AssetsDefinition]:
-    return [build_raw_asset(ds) for ds in load_catalogue().datasets] + [eurostat_codelists]
+    return [build_raw_asset(ds) for ds in load_catalogue().datasets] + [
+        eurostat_codelists, desi_download]

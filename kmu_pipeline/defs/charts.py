@@ -12,6 +12,7 @@ from kmu_pipeline.defs.sql import table_key
 
 CHARTS = {
     # asset name -> (file name, mart it reads, drawing function)
+    "abb1_desi_2020": ("abb1_desi_2020.png", "marts.desi_2020", charts.desi_stacked),
     "abb2_digital_integration": ("abb2_digital_integration.png", "marts.article_figures",
                                  lambda con, path: charts.article_figure(con, "abb2", path)),
     "abb3_framework_conditions": ("abb3_framework_conditions.png", "marts.article_figures",

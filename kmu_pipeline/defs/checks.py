@@ -11,6 +11,7 @@ from dagster import (
 
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import table_key
+from kmu_pipeline.desi import DESI_MART, MAX_DIFFERENCE, integration_reproduction
 from kmu_pipeline.harmonisation import COMPARISON, DEFAULT_THRESHOLD, source_differences
 from kmu_pipeline.sql_models import OBSERVATIONS
 from kmu_pipeline.validation import validate_table
@@ -48,5 +49,17 @@ def stg_germany_sources_agree(context: AssetCheckExecutionContext,
                             metadata=metadata)
 
 
+@asset_check(asset=table_key(DESI_MART), blocking=False,
+             description=f"DESI 2020 integration of digital technology recomputed from its raw "
+                         f"indicators matches the published score of every country within "
+                         f"{MAX_DIFFERENCE:g} points, with the same ranks")
+def desi_integration_reproduced(context: AssetCheckExecutionContext,
+                                warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.get().connect_build(context.run.run_id) as con:
+        result = integration_reproduction(con)
+    passed = result.pop("passed")
+    return AssetCheckResult(passed=passed, metadata=result)
+
+
 def all_checks() -> list:
-    return [observations_schema, stg_germany_sources_agree]
+    return [observations_schema, stg_germany_sources_agree, desi_integration_reproduced]

@@ -34,6 +34,7 @@ class SourcesResource(ConfigurableResource):
     landing_dir: str = DEFAULT_LANDING
     eurostat_base_url: str = ""
     genesis_base_url: str = ""
+    desi_base_url: str = ""
     max_attempts: int = 5
     max_retry_seconds: float = 120.0
 

@@ -42,7 +42,8 @@ def dagster_ui(tmp_path_factory):
         env = {**os.environ, "DAGSTER_HOME": str(tmp / "home"), "PYTHONWARNINGS": "ignore",
                "KMU_WAREHOUSE": str(tmp / "kmu.duckdb"), "KMU_LANDING_DIR": str(tmp / "raw"),
                "KMU_EUROSTAT_BASE_URL": replay.base_url("eurostat"),
-               "KMU_GENESIS_BASE_URL": replay.base_url("genesis")}
+               "KMU_GENESIS_BASE_URL": replay.base_url("genesis"),
+               "KMU_DESI_BASE_URL": replay.base_url("desi")}
         run = subprocess.run([str(BIN / "dagster"), "job", "execute", "-m",
                               "kmu_pipeline.defs.definitions", "-j", "refresh_all"],
                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)

@@ -139,6 +139,7 @@ ALLOWED_IN_SQL = {
     "PREVIEW_ROWS", "_literal(description)", "_literal(text)", "column", "CODELISTS_TABLE",
     "columns", "', '.join(OBSERVATION_COLUMNS)", "', '.join(OBSERVATION_KEY)",
     "COMPARISON",  # harmonisation.py: the staging model's table name, a constant
+    "DESI_TABLE", "DESI_MART",  # desi.py: table names, constants
 }
 
 

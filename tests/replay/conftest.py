@@ -22,6 +22,7 @@ def materialize_all(recordings: Path, workdir: Path, **source_kwargs):
                 landing_dir=str(workdir / "raw"),
                 eurostat_base_url=server.base_url("eurostat"),
                 genesis_base_url=server.base_url("genesis"),
+                desi_base_url=server.base_url("desi"),
                 max_attempts=2, max_retry_seconds=2, **source_kwargs,
             ),
         }

@@ -31,7 +31,8 @@ ABB3 = {("internet_access", "0-9"): 97, ("internet_access", "10-49"): 99,
 def test_demo_run_writes_the_article_figures_from_the_warehouse(tmp_path):
     result = materialize_all(DEMO_SNAPSHOT, tmp_path)
     assert result.success
-    for name in ("abb2_digital_integration", "abb3_framework_conditions", "cloud_gap_trend"):
+    for name in ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_conditions",
+                 "cloud_gap_trend"):
         png = tmp_path / "charts" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
@@ -44,6 +45,9 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(tmp_path):
             "select indicator, size_class, value from marts.article_figures where figure = ? "
             "and year = 2020 and value is not null", [figure]).fetchall()}
         assert got == expected and set(data["source"]) == {"genesis"}
+    # Abb. 1: one stacked bar per EU28 country and the EU, Germany 56.05 (12th)
+    abb1 = charts.desi_stacked(con, tmp_path / "abb1.png").drop_duplicates("geo")
+    assert len(abb1) == 29 and abb1["geo"].tolist().index("DE") == 11
     con.close()
 
 

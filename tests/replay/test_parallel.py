@@ -32,6 +32,7 @@ def test_refresh_all_runs_steps_in_parallel_processes(tmp_path, demo_server, mon
         "KMU_LANDING_DIR": str(tmp_path / "raw"),
         "KMU_EUROSTAT_BASE_URL": demo_server.base_url("eurostat"),
         "KMU_GENESIS_BASE_URL": demo_server.base_url("genesis"),
+        "KMU_DESI_BASE_URL": demo_server.base_url("desi"),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)  # restored after the test
