@@ -62,7 +62,7 @@ def test_refresh_all_runs_steps_in_parallel_processes(tmp_path, demo_server, mon
     finally:
         con.close()
     raw = {ds.table for ds in datasets}
-    # every dataset and the codelists loaded, none stale
-    assert status == dict.fromkeys(raw | {"raw.eurostat__codelists"}, "ok")
+    # every dataset, the codelists and DESI loaded, none stale
+    assert status == dict.fromkeys(raw | {"raw.eurostat__codelists", "raw.desi__desi"}, "ok")
     assert raw <= tables and "marts.indicators" in tables
     assert cloud == [(30.62,)]
