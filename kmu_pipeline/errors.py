@@ -38,7 +38,7 @@ class NotFoundError(KmuError):
 class AuthError(KmuError):
     """Credentials are missing, wrong or not allowed to do this (HTTP 401/403, GENESIS auth)."""
 
-    hint = "set KMU_GENESIS_TOKEN, or KMU_GENESIS_USERNAME and KMU_GENESIS_PASSWORD"
+    hint = "check the credentials this source reads from the environment (README, Live mode)"
 
 
 class TooLargeError(KmuError):

@@ -155,10 +155,14 @@ class _Call:
 
     def fetch(self, request: Request, conditional: bool = False) -> tuple[Landed, tuple | None]:
         creds = self.creds
-        landed = self.client.fetch(request, self.base_url,
-                                   secret_headers=creds.headers() if creds else {},
-                                   secrets=creds.secrets() if creds else (),
-                                   conditional=conditional)
+        try:
+            landed = self.client.fetch(request, self.base_url,
+                                       secret_headers=creds.headers() if creds else {},
+                                       secrets=creds.secrets() if creds else (),
+                                       conditional=conditional)
+        except AuthError as exc:  # say which variables GENESIS reads (the error is generic)
+            raise AuthError(f"{exc.detail}; GENESIS reads {TOKEN_ENV}, or {USER_ENV} and "
+                            f"{PASSWORD_ENV}", dataset=exc.dataset, url=exc.url) from None
         return landed, read_status(landed, landed.body_path(self.client.landing.root))
 
     def error(self, cls: type[KmuError], code: int, text: str, request: Request) -> KmuError:

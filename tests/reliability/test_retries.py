@@ -118,4 +118,5 @@ def test_permanent_failure_is_not_retried(faults, tmp_path, code, error, answer)
     message = str(caught.value)
     assert f"HTTP {code}" in message and answer.decode()[:60] in message
     assert "dataset isoc_cicce_use" in message and FLOW in message
+    assert "GENESIS" not in message  # a Eurostat refusal does not send users to GENESIS vars
     assert _no_partial_files(tmp_path / "raw")
