@@ -35,6 +35,8 @@ def _report_metadata(report: IngestReport) -> dict:
     }
     for n, item in enumerate(report.landed):
         meta[f"source_url_{n}" if n else "source_url"] = MetadataValue.url(item.url)
+    for phase, seconds in report.seconds.items():  # fetch, stage, validate, load (bench/)
+        meta[f"seconds_{phase}"] = MetadataValue.float(round(seconds, 3))
     if report.error is not None:
         meta["error"] = MetadataValue.text(str(report.error))
     return meta

@@ -19,6 +19,10 @@ def _query(path, sql, params=None):
 def test_demo_snapshot_builds_every_table_with_values(tmp_path, run_pipeline):
     result = run_pipeline(DEMO_SNAPSHOT, tmp_path)
     assert result.success
+    # each raw asset says in the UI where its time went (the phases bench/ measures)
+    meta = result.asset_materializations_for_node("raw__eurostat__isoc_cicce_use")[0].metadata
+    assert {"seconds_fetch", "seconds_stage", "seconds_validate", "seconds_load"} <= set(meta)
+    assert all(meta[k].value >= 0 for k in meta if k.startswith("seconds_"))
     db = tmp_path / "kmu.duckdb"
     cloud = _query(db, """
         select size_class, value, request_id from marts.indicators
