@@ -70,6 +70,9 @@ class Observations(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = OBSERVATION_KEY
+        # what the dataframe checks above read: validation.validate_table checks their distinct
+        # combinations (tests/unit/test_validation.py fails a check that reads anything else)
+        metadata = {"row_check_columns": ["unit", "value", "flag"]}
 
 
 OBSERVATION_COLUMNS = list(Observations.to_schema().columns)

@@ -196,7 +196,7 @@ class Warehouse:
             if keep and path.stem == Path(self.build_path(keep)).stem:
                 continue
             if now - path.stat().st_mtime > older_than:
-                if path.is_dir():  # a run's Parquet stage directory
+                if path.is_dir():  # DuckDB's spill directory of a build (<build>.duckdb.tmp)
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     path.unlink(missing_ok=True)
@@ -232,6 +232,15 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def swap_in(con: duckdb.DuckDBPyConnection, incoming: str, table: str, *, description: str,
+            column_comments: Mapping[str, str]) -> None:
+    """Put the loaded `incoming` table in place of `table`, with comments, inside the caller's
+    transaction (readers of the build see the old table or the new one, never a mix)."""
+    con.execute(f"drop table if exists {table}")
+    con.execute(f"alter table {incoming} rename to {table.rpartition('.')[2]}")
+    comment_table(con, table, description, column_comments)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str,

@@ -39,15 +39,18 @@ def test_bench_runs_at_smoke_size_and_prints_every_figure(tmp_path):
 
 
 def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
+    import duckdb
+
     from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_csv, write_sdmx_ml
-    from kmu_pipeline.ingest import validate_chunk
+    from kmu_pipeline.chunk_insert import insert_chunks
+    from kmu_pipeline.ingest import create_observations_table
     from kmu_pipeline.landing import Landed
     from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+    from kmu_pipeline.validation import validate_table
 
     ds = bench_catalogue(["isoc_bench_x"]).datasets[0]
     frames = {}
-    for module, write, name in ((sdmx_csv, write_sdmx_csv, "b.csv"), (sdmx_ml, write_sdmx_ml,
-                                                                       "b.xml")):
+    for write, name in ((write_sdmx_csv, "b.csv"), (write_sdmx_ml, "b.xml")):
         write(tmp_path / name, 700, "isoc_bench_x")
         again = tmp_path / f"again-{name}"
         write(again, 700, "isoc_bench_x")
@@ -56,11 +59,16 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
                         method="GET", path="data/x", query=[], form=[], url="http://x/data/x",
                         status=200, headers={}, retrieved_at="", sha256="", size=0,
                         body_file=name)
-        chunks = list(module.parse_landed(landed, tmp_path / name, ds, list(DIMENSIONS),
-                                          chunk_rows=64))
-        frame = pd.concat([validate_chunk(c, ds, landed.url) for c in chunks])
-        frames[name] = frame.drop(columns=["last_update"]).sort_values(
-            ["indicator", "size_class", "nace", "geo", "unit", "year"]).reset_index(drop=True)
+        con = duckdb.connect()
+        create_observations_table(con, "obs")
+        if name == "b.csv":
+            sdmx_csv.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS))
+        else:
+            insert_chunks(con, "obs", sdmx_ml.parse_landed(landed, tmp_path / name, ds,
+                                                           list(DIMENSIONS), chunk_rows=64))
+        assert validate_table(con, "obs").passed
+        frames[name] = con.sql("select * exclude (last_update) from obs order by indicator, "
+                               "size_class, nace, geo, unit, year").df()
     assert len(frames["b.csv"]) == 700
     pd.testing.assert_frame_equal(frames["b.csv"], frames["b.xml"])
     assert frames["b.csv"]["value"].isna().sum() == frames["b.csv"]["flag"].eq("c").sum() > 0

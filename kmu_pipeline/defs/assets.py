@@ -35,7 +35,7 @@ def _report_metadata(report: IngestReport) -> dict:
     }
     for n, item in enumerate(report.landed):
         meta[f"source_url_{n}" if n else "source_url"] = MetadataValue.url(item.url)
-    for phase, seconds in report.seconds.items():  # fetch, stage, validate, load (bench/)
+    for phase, seconds in report.seconds.items():  # fetch, load, validate, keys, swap (bench/)
         meta[f"seconds_{phase}"] = MetadataValue.float(round(seconds, 3))
     if report.error is not None:
         meta["error"] = MetadataValue.text(str(report.error))

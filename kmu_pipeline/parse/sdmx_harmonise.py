@@ -1,6 +1,6 @@
 """Map Eurostat's native columns to the tidy observation frame, in DuckDB, one pass.
 
-Both SDMX-CSV (streamed by DuckDB's CSV reader) and SDMX-ML (streamed by lxml) arrive here as a
+Both SDMX-CSV (read by DuckDB's CSV reader) and SDMX-ML (streamed by expat) arrive here as a
 relation named `native` with Eurostat's column names; one SQL statement joins the catalogue's
 code maps and casts. Left joins keep unmapped codes visible as NULLs so that drift is reported
 by name instead of silently dropped.
@@ -8,8 +8,6 @@ by name instead of silently dropped.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 
 import duckdb
@@ -32,7 +30,7 @@ select
     n.geo as geo,
     un.target as unit,
     try_cast(n.TIME_PERIOD as bigint) as year,
-    try_cast(n.OBS_VALUE as double) as value,
+    {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as value,
     nullif(trim({flag}), '') as flag,
     {last_update} as last_update,
     $request_id as request_id,
@@ -65,6 +63,7 @@ OBSERVATION_COLUMNS = [
     "source", "dataset", "indicator", "indicator_code", "size_class", "nace", "geo", "unit",
     "year", "value", "flag", "last_update", "request_id",
 ]
+MAPS = ("indicator_map", "size_map", "unit_map")
 
 
 def register_maps(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
@@ -74,72 +73,44 @@ def register_maps(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
     handover to pandas is then zero-copy (it cast every column before, ~25% of parse time).
     """
     con.execute("set arrow_large_buffer_size = true")
-    for name, mapping in (("indicator_map", dataset.indicators), ("size_map", dataset.size_classes),
-                          ("unit_map", dataset.units)):
+    for name, mapping in zip(MAPS, (dataset.indicators, dataset.size_classes, dataset.units),
+                             strict=True):
         frame = pd.DataFrame({"code": list(mapping), "target": list(mapping.values())},
                              dtype="string")
         con.register(name, frame)
 
 
-def harmonise_sql(columns: list[str]) -> str:
-    """The harmonising query for a native relation with these columns."""
+def unregister_maps(con: duckdb.DuckDBPyConnection) -> None:
+    for name in MAPS:
+        con.unregister(name)
+
+
+def harmonise_sql(columns: list[str], strict: bool = False) -> str:
+    """The harmonising query for a native relation with these columns.
+
+    strict: a non-numeric OBS_VALUE raises duckdb.ConversionException instead of becoming a
+    suspect row (for the one-statement CSV load, which stores no raw columns to explain it).
+    """
     nace = "n.nace_r2" if "nace_r2" in columns else "'TOTAL'"
     flag = "n.OBS_FLAG" if "OBS_FLAG" in columns else "null::varchar"
     last_update = 'n."LAST UPDATE"' if "LAST UPDATE" in columns else "null::varchar"
-    return HARMONISE_SQL.format(nace=nace, flag=flag, last_update=last_update)
+    return HARMONISE_SQL.format(nace=nace, flag=flag, last_update=last_update,
+                                value_cast="cast" if strict else "try_cast")
 
 
-def prefetched(batches: Iterable[pa.RecordBatch], ahead: int = 2) -> Iterator[pa.RecordBatch]:
-    """Fetch the next batch in a thread while the caller validates this one.
-
-    DuckDB releases the GIL while it reads and joins, so on two cores parsing and pandera
-    overlap. The thread runs at most `ahead` batches ahead of the one the caller holds (flat
-    memory; one ahead left DuckDB idle whenever a chunk took pandera longer than usual).
-    """
-    ready: queue.SimpleQueue = queue.SimpleQueue()
-    taken = threading.Semaphore(ahead)
-    done, stop = object(), threading.Event()
-
-    def pull() -> None:
-        iterator = iter(batches)
-        try:
-            while True:
-                while not taken.acquire(timeout=0.1):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-                batch = next(iterator, done)
-                ready.put(batch)
-                if batch is done:
-                    return
-        except BaseException as exc:  # re-raised in the caller's thread
-            ready.put(exc)
-
-    worker = threading.Thread(target=pull, name="sdmx-prefetch", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            taken.release()
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+def observations_sql(columns: list[str], strict: bool = False) -> str:
+    """Only the observation columns of the harmonising query (DuckDB then skips the rest)."""
+    return f"select {', '.join(OBSERVATION_COLUMNS)} from ({harmonise_sql(columns, strict)})"
 
 
-def checked_chunks(batches: Iterable[pa.RecordBatch], dataset: Dataset,
-                   landed: Landed) -> Iterator[pd.DataFrame]:
-    """Harmonised Arrow batches -> tidy pandas chunks, raising on unmapped codes and bad values.
-
-    Only a batch the SQL marked `_suspect` is searched for the offending codes; a clean batch
-    goes to pandas without the raw helper columns.
-    """
-    for batch in batches:
-        if pc.any(batch.column("_suspect")).as_py():
-            check_chunk(batch.to_pandas(), dataset, landed)
-        yield batch.select(OBSERVATION_COLUMNS).to_pandas()
+def checked_tables(tables: Iterable[pa.Table], dataset: Dataset,
+                   landed: Landed) -> Iterator[pa.Table]:
+    """Harmonised Arrow tables -> the observation columns, raising on unmapped codes and bad
+    values. Only a table the SQL marked `_suspect` is searched for the offending codes."""
+    for table in tables:
+        if pc.any(table.column("_suspect")).as_py():
+            check_chunk(table.to_pandas(), dataset, landed)
+        yield table.select(OBSERVATION_COLUMNS)
 
 
 def check_chunk(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd.DataFrame:

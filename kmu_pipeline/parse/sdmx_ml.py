@@ -15,7 +15,6 @@ from pathlib import Path
 from xml.parsers import expat
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from lxml import etree
 
@@ -23,7 +22,7 @@ from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse.sdmx_harmonise import (
-    checked_chunks,
+    checked_tables,
     harmonise_sql,
     register_maps,
 )
@@ -249,8 +248,8 @@ def _rows_table(rows: list[dict[str, str]], columns: list[str]) -> pa.Table:
 
 
 def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: list[str],
-                 chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Stream an SDMX-ML data message as tidy observation chunks."""
+                 chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """Stream an SDMX-ML data message as tidy observation tables (Arrow)."""
     con = connect(memory_limit="96MB")  # joins three small maps per chunk
     register_maps(con, dataset)
     sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
@@ -260,6 +259,6 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
             con.register("native", native)
             harmonised = con.sql(sql, params=params).to_arrow_table()
             con.unregister("native")
-            yield from checked_chunks(harmonised.to_batches(), dataset, landed)
+            yield from checked_tables([harmonised], dataset, landed)
     finally:
         con.close()

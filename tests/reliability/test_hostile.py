@@ -140,6 +140,11 @@ ALLOWED_IN_SQL = {
     "columns", "', '.join(OBSERVATION_COLUMNS)", "', '.join(OBSERVATION_KEY)",
     "COMPARISON",  # harmonisation.py: the staging model's table name, a constant
     "DESI_TABLE", "DESI_MART",  # desi.py: table names, constants
+    # ingest/warehouse: the catalogue table a load goes into, and its `__incoming` twin
+    "incoming", "target", "table.rpartition('.')[2]",
+    # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)
+    "harmonise_sql(header)", "observations_sql(header, strict=True)",
+    "', '.join(spec.joint)",  # validation.py: the model's column names
 }
 
 

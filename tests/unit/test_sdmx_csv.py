@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import duckdb
 import pytest
 
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError
+from kmu_pipeline.ingest import create_observations_table
 from kmu_pipeline.landing import LandingStore
-from kmu_pipeline.parse.sdmx_csv import parse_landed
+from kmu_pipeline.parse.sdmx_csv import insert_landed
 from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.conftest import recorded_body
 
@@ -18,7 +19,12 @@ DIMS = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
 def _parse(root, name="isoc_cicce_use"):
     landed = next(x for x in LandingStore(root).iter_landed() if x.dataset == name)
     ds = load_catalogue().dataset(name)
-    return pd.concat(list(parse_landed(landed, landed.body_path(root), ds, DIMS)))
+    con = duckdb.connect()
+    create_observations_table(con, "obs")
+    rows = insert_landed(con, "obs", landed, landed.body_path(root), ds, DIMS)
+    frame = con.sql("select * from obs").df()
+    assert len(frame) == rows
+    return frame
 
 
 def test_demo_recording_parses_to_harmonised_codes():

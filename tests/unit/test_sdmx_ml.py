@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import sdmx
 
@@ -63,7 +64,7 @@ def test_isoc_message_becomes_tidy_rows(tmp_path):
         '</u:DataSet></m:StructureSpecificData>')
     ds = parse_catalogue(CATALOGUE).datasets[0]
     dims = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
-    frame = pd.concat(parse_landed(_landed(), body, ds, dims))
+    frame = pa.concat_tables(parse_landed(_landed(), body, ds, dims)).to_pandas()
     frame = frame.astype(object).where(frame.notna(), None)
     assert frame[["indicator", "size_class", "geo", "year", "value", "flag"]].values.tolist() == [
         ["cloud_computing", "10-49", "DE", 2020, 30.62, None],
@@ -97,7 +98,8 @@ def test_series_keys_survive_chunk_boundaries(tmp_path):
                     + "</u:DataSet></m:StructureSpecificData>")
     ds = parse_catalogue(CATALOGUE).datasets[0]
     for chunk_rows in (1, 2, 4, 100):
-        frame = pd.concat(parse_landed(_landed(), body, ds, DIMS, chunk_rows=chunk_rows))
+        frame = pa.concat_tables(parse_landed(_landed(), body, ds, DIMS,
+                                             chunk_rows=chunk_rows)).to_pandas()
         assert frame[["geo", "year", "value"]].values.tolist() == [
             ["DE", 2019, 1.0], ["DE", 2020, 2.0], ["DE", 2021, 3.0], ["FR", 2020, 4.0],
             ["IT", 2020, 5.0], ["IT", 2021, 6.0]], chunk_rows
