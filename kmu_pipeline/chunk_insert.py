@@ -22,6 +22,7 @@ from kmu_pipeline.schemas import OBSERVATION_COLUMNS
 ARROW_SCHEMA = pa.schema([
     (c, pa.int64() if c == "year" else pa.float64() if c == "value" else pa.large_string())
     for c in OBSERVATION_COLUMNS])
+ROW_GROUP_ROWS = 122_880  # DuckDB's default row_group_size
 
 
 def prefetched(items: Iterable, failures: list[BaseException],
@@ -66,12 +67,24 @@ def prefetched(items: Iterable, failures: list[BaseException],
 
 def _batches(chunks: Iterable[pa.Table | pd.DataFrame], counted: list[int],
              ) -> Iterator[pa.RecordBatch]:
+    """The chunks as batches of exactly DuckDB's row-group size (the last one shorter): smaller
+    batches leave partial row groups that the next checkpoint rewrites (0.2 s per 500k rows)."""
+    pending: list[pa.Table] = []
+    rows = 0
     for chunk in chunks:
         table = (chunk if isinstance(chunk, pa.Table)
                  else pa.Table.from_pandas(chunk, preserve_index=False))
         table = table.select(OBSERVATION_COLUMNS).cast(ARROW_SCHEMA)
         counted[0] += table.num_rows
-        yield from table.to_batches()
+        pending.append(table)
+        rows += table.num_rows
+        if rows >= ROW_GROUP_ROWS:
+            whole = pa.concat_tables(pending).combine_chunks()
+            cut = rows - rows % ROW_GROUP_ROWS
+            yield from whole.slice(0, cut).to_batches(ROW_GROUP_ROWS)
+            pending, rows = [whole.slice(cut)], rows - cut
+    if rows:
+        yield from pa.concat_tables(pending).combine_chunks().to_batches(ROW_GROUP_ROWS)
 
 
 def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,

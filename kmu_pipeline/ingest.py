@@ -24,6 +24,7 @@ from kmu_pipeline.chunk_insert import insert_chunks
 from kmu_pipeline.errors import KmuError, SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS, Observations, column_descriptions
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
@@ -35,10 +36,14 @@ DUCKDB_TYPES = {"year": "bigint", "value": "double"}  # the rest are varchar
 
 
 def create_observations_table(con: duckdb.DuckDBPyConnection, table: str,
-                              if_not_exists: bool = False) -> None:
-    """An empty table of the Observations columns, typed as the loads write them."""
+                              replace: bool = True) -> None:
+    """An empty table of the Observations columns, typed as the loads write them; replace=False
+    keeps an existing one."""
     columns = ", ".join(f"{c} {DUCKDB_TYPES.get(c, 'varchar')}" for c in OBSERVATION_COLUMNS)
-    con.execute(f"create table {'if not exists ' if if_not_exists else ''}{table} ({columns})")
+    if replace:
+        con.execute(f"create or replace table {table} ({columns})")
+    else:
+        con.execute(f"create table if not exists {table} ({columns})")
 
 
 @dataclass
@@ -83,9 +88,15 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, lande
         dims = list(catalogue.sources["eurostat"].options["dimensions"])
         with open(body, "rb") as fh:
             xml = fh.read(64).lstrip().startswith(b"<")
-        if not (xml and "xml" in landed.content_type):
-            return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
-        return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims))
+        if xml and "xml" in landed.content_type:
+            try:
+                return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset,
+                                                                       dims))
+            except SplitFailed:  # a half did not parse: again in one piece, for the real error
+                con.execute(f"delete from {target} where request_id = ?", [landed.request_id])
+                return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset,
+                                                                       dims, halves=False))
+        return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
     if dataset.source == "genesis":
         from kmu_pipeline.parse import genesis_ffcsv
 
@@ -159,7 +170,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
 
 def ensure_table(con, dataset: Dataset) -> None:
     """An empty raw table, so downstream SQL works before a dataset's first success."""
-    create_observations_table(con, dataset.table, if_not_exists=True)
+    create_observations_table(con, dataset.table, replace=False)
 
 
 def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:

@@ -72,8 +72,8 @@ def distinct_frame(con: duckdb.DuckDBPyConnection, table: str,
     """Every distinct value of every column (joint columns as their distinct combinations),
     typed as the table's columns are. One `select distinct` per column: a single query of ten
     list(distinct ...) aggregates took twice as long."""
-    columns = {c: con.sql(f'select distinct "{c}" from {table}').to_arrow_table().column(0)
-               for c in spec.schema.columns if c not in spec.joint}
+    columns = {column: con.sql(f'select distinct "{column}" from {table}').to_arrow_table()
+               .column(0) for column in spec.schema.columns if column not in spec.joint}
     if spec.joint:
         joint = con.sql(f"select distinct {', '.join(spec.joint)} from {table}").to_arrow_table()
         columns.update({c: joint.column(c) for c in spec.joint})

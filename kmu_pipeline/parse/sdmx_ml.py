@@ -10,7 +10,7 @@ written to a file" answer) raises TooLargeError with the file URL for the source
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from xml.parsers import expat
 
@@ -19,6 +19,7 @@ import pyarrow as pa
 from lxml import etree
 
 from kmu_pipeline.catalogue import Dataset
+from kmu_pipeline.chunk_insert import prefetched
 from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse.sdmx_harmonise import (
@@ -161,6 +162,7 @@ class _StructureSpecific:
         self.obs: list[dict[str, str]] = []
         self.series: list[dict[str, str]] = []
         self.starts: list[int] = []
+        self.seen_series = False
         # qualified names as written (m:Footer): no namespace work for every element
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self._start
@@ -174,8 +176,9 @@ class _StructureSpecific:
         elif name == "Series":
             self.series.append(attrs)
             self.starts.append(len(self.obs))
-        elif name.rpartition(":")[2] in ("GenericData", "Footer"):
-            raise _UseLxml
+            self.seen_series = True
+        elif name.rpartition(":")[2] in ("GenericData", "Footer") and not self.seen_series:
+            raise _UseLxml  # (a footer after the data only carries warnings)
 
     def _refuse(self, *_: object) -> None:
         raise MalformedPayloadError("XML with a DOCTYPE/ENTITY declaration refused (XXE guard)",
@@ -205,6 +208,32 @@ class _StructureSpecific:
         return pa.table(columns)
 
 
+def file_blocks(path: Path, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    """The bytes of path[start:stop], READ_BYTES at a time."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = (stop - start) if stop is not None else None
+        while block := fh.read(READ_BYTES if left is None else min(READ_BYTES, left)):
+            yield block
+            if left is not None:
+                left -= len(block)
+
+
+def structure_specific_tables(blocks: Iterable[bytes], reader: _StructureSpecific,
+                              dimensions: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+    """Feed a structure-specific message to expat; native tables of about chunk_rows rows.
+    Raises _UseLxml for generic data and footers (they come before any <Obs>)."""
+    emitted = False
+    for block in blocks:
+        reader.feed(block)
+        if len(reader.obs) >= chunk_rows:
+            emitted = True
+            yield reader.take(dimensions)
+    reader.feed(b"", final=True)
+    if reader.obs or not emitted:
+        yield reader.take(dimensions)
+
+
 def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
                   chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
     """Native columns (dimensions, TIME_PERIOD, OBS_VALUE, OBS_FLAG), about chunk_rows a table.
@@ -214,20 +243,9 @@ def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list
     """
     refuse_doctype(path, dataset, landed)
     reader = _StructureSpecific(path, dataset, landed)
-    emitted = False
     try:
-        with open(path, "rb") as fh:
-            while block := fh.read(READ_BYTES):
-                reader.feed(block)
-                if len(reader.obs) >= chunk_rows:
-                    emitted = True
-                    yield reader.take(dimensions)
-            reader.feed(b"", final=True)
-        if reader.obs or not emitted:
-            yield reader.take(dimensions)
+        yield from structure_specific_tables(file_blocks(path), reader, dimensions, chunk_rows)
     except _UseLxml:
-        if emitted:  # cannot happen: generic roots and footers come before any <Obs>
-            raise
         yield from _lxml_tables(path, dataset, landed, dimensions, chunk_rows)
 
 
@@ -248,17 +266,34 @@ def _rows_table(rows: list[dict[str, str]], columns: list[str]) -> pa.Table:
 
 
 def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: list[str],
-                 chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Stream an SDMX-ML data message as tidy observation tables (Arrow)."""
+                 chunk_rows: int = CHUNK_ROWS, halves: bool = True) -> Iterator[pa.Table]:
+    """Stream an SDMX-ML data message as tidy observation tables (Arrow).
+
+    expat parses in a thread of its own while DuckDB harmonises the previous chunk here (DuckDB
+    releases the GIL): on two cores that took a fifth off the ingest (bench/). A large message
+    is parsed in two processes, one half each (sdmx_ml_split; halves=False: never), which
+    raises SplitFailed when a half does not parse.
+    """
+    from kmu_pipeline.parse.sdmx_ml_split import native_tables_in_halves
+
+    tables = (native_tables_in_halves(body_path, dataset, landed, dimensions, chunk_rows)
+              if halves else None)
+    if tables is None:
+        tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
     con = connect(memory_limit="96MB")  # joins three small maps per chunk
     register_maps(con, dataset)
     sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
     params = {"dataset": dataset.name, "request_id": landed.request_id}
+    failures: list[BaseException] = []
+    natives = prefetched(tables, failures)
     try:
-        for native in native_tables(body_path, dataset, landed, dimensions, chunk_rows):
+        for native in natives:
             con.register("native", native)
             harmonised = con.sql(sql, params=params).to_arrow_table()
             con.unregister("native")
             yield from checked_tables([harmonised], dataset, landed)
+        if failures:
+            raise failures[0]
     finally:
+        natives.close()
         con.close()
