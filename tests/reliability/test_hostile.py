@@ -143,7 +143,7 @@ ALLOWED_IN_SQL = {
     # ingest/warehouse: the catalogue table a load goes into, and its `__incoming` twin
     "incoming", "target", "table.rpartition('.')[2]",
     # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)
-    "harmonise_sql(header)", "observations_sql(columns, strict=True)",
+    "harmonise_sql(header)", "observations_sql(header, strict=True)",
     "', '.join(spec.joint)",  # validation.py: the model's column names
 }
 
