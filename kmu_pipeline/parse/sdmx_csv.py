@@ -56,7 +56,7 @@ def check_columns(header: list[str], dimensions: list[str], dataset: Dataset,
 def _read_csv(con: duckdb.DuckDBPyConnection, body_path: Path) -> None:
     con.register("native", con.read_csv(
         str(body_path), header=True, all_varchar=True, delimiter=",", quotechar='"',
-        buffer_size=8 << 20,  # SDMX-CSV lines are ~100 bytes
+        buffer_size=16 << 20,  # SDMX-CSV lines are ~100 bytes
     ))
 
 

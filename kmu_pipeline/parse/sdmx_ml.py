@@ -29,7 +29,9 @@ from kmu_pipeline.parse.sdmx_harmonise import (
 )
 from kmu_pipeline.warehouse import connect
 
-CHUNK_ROWS = 50_000  # one dict per <Obs> until the chunk is taken: 100k cost 90 MB more
+# One dict per <Obs> until the chunk is taken; chunk_insert.BATCH_ROWS, so that DuckDB fills
+# whole row groups without re-cutting. 40,960 was ~5% faster and peaked 40-60 MB higher at 5M.
+CHUNK_ROWS = 20_480
 READ_BYTES = 1 << 20
 _OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG")
 _GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
@@ -280,7 +282,8 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
               if halves else None)
     if tables is None:
         tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
-    con = connect(memory_limit="96MB")  # joins three small maps per chunk
+    # joins three small maps per chunk; one thread, as the parsing processes use the cores
+    con = connect(memory_limit="32MB", threads="1")
     register_maps(con, dataset)
     sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
     params = {"dataset": dataset.name, "request_id": landed.request_id}

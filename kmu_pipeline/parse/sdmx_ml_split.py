@@ -16,6 +16,7 @@ rows and parses the message sequentially, which gives the real error.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -102,6 +103,9 @@ def _parse_half(path: Path, dataset: Dataset, landed: Landed, dimensions: list[s
                 inherited: tuple[int, ...]) -> None:
     """In a child: parse the blocks, write native tables as an Arrow IPC stream to `sink` (a
     pipe's fd or a file path), and leave with os._exit (no atexit, no parent finalisers)."""
+    # No garbage collection: parsing makes no reference cycles, and a collection would touch
+    # every object inherited from the parent, copying its pages into this process.
+    gc.disable()
     try:
         for fd in inherited:  # the parent's end of the pipe, which must see EOF from us
             os.close(fd)
