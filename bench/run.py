@@ -164,7 +164,7 @@ def report_size(r: dict) -> tuple[list[str], dict]:
 
 def report_memory(ratios: dict[int, dict]) -> list[str]:
     sizes = sorted(ratios)
-    lines = ["== peak resident memory of the ingest (whole process) =="]
+    lines = ["== peak memory of the ingest (its process and any parser processes it forks) =="]
     for fmt in ("csv", "ml"):
         peaks = [ratios[n][fmt][2] for n in sizes]
         growth = peaks[-1] / peaks[0]
