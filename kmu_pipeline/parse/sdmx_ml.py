@@ -1,7 +1,9 @@
-"""SDMX-ML 2.1 data (structure-specific or generic) -> tidy chunks, streamed with lxml.
+"""SDMX-ML 2.1 data (structure-specific or generic) -> tidy Arrow chunks, streamed.
 
-sdmx1's object model parses ~10k observations/s; iterparse with cleared elements streams several
-hundred thousand per second in flat memory. The XML is untrusted: a DOCTYPE (the vehicle of XXE
+sdmx1's object model parses ~10k observations/s. Structure-specific data (what Eurostat serves)
+streams through expat with one attribute dict per <Obs>, generic data and footers through lxml
+iterparse with cleared elements, both in flat memory; large messages are parsed in two processes
+(sdmx_ml_split). The XML is untrusted: a DOCTYPE (the vehicle of XXE
 and entity-expansion bombs) is refused outright, and the parser never resolves entities or
 touches the network. An empty message whose footer carries code 413 (Eurostat's "response
 written to a file" answer) raises TooLargeError with the file URL for the source to follow.
