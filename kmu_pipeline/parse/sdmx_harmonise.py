@@ -103,6 +103,53 @@ def observations_sql(columns: list[str], strict: bool = False) -> str:
     return f"select {', '.join(OBSERVATION_COLUMNS)} from ({harmonise_sql(columns, strict)})"
 
 
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_YEAR = r"^[0-9]{4}$"
+
+
+def _mapped(column: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    codes = pa.array(list(mapping), pa.large_string())
+    return pc.take(pa.array(list(mapping.values()), pa.large_string()),
+                   pc.index_in(column, value_set=codes))
+
+
+def _blank_to_null(column: pa.Array) -> pa.Array:
+    trimmed = pc.utf8_trim(column, characters=" ")  # DuckDB's trim(): spaces only
+    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+
+
+def harmonise_arrow(native: pa.Table, dataset: Dataset, request_id: str) -> pa.Table | None:
+    """HARMONISE_SQL for one native table in pyarrow, for the SDMX-ML parsing processes (which
+    must not use DuckDB after fork); None when a row is anything but plain (an unmapped code, a
+    year or number in an unusual form): the caller then leaves the chunk to HARMONISE_SQL,
+    which names what is wrong. tests/unit/test_sdmx_harmonise.py checks both give the same."""
+    n = native.num_rows
+    columns = native.column_names
+    indicator = _mapped(native["indic_is"], dataset.indicators)
+    size_class = _mapped(native["size_emp"], dataset.size_classes)
+    unit = _mapped(native["unit"], dataset.units)
+    value_text = _blank_to_null(native["OBS_VALUE"])
+    plain = pc.and_kleene(
+        pc.and_kleene(pc.is_valid(indicator), pc.is_valid(size_class)),
+        pc.and_kleene(pc.is_valid(unit), pc.match_substring_regex(native["TIME_PERIOD"], _YEAR)))
+    plain = pc.and_kleene(plain, pc.or_kleene(pc.is_null(value_text),
+                                              pc.match_substring_regex(value_text, _NUMBER)))
+    if not pc.all(pc.fill_null(plain, False)).as_py():
+        return None
+    constant = lambda text: pa.repeat(pa.scalar(text, pa.large_string()), n)  # noqa: E731
+    flag = (_blank_to_null(native["OBS_FLAG"]) if "OBS_FLAG" in columns
+            else pa.nulls(n, pa.large_string()))
+    return pa.table({
+        "source": constant("eurostat"), "dataset": constant(dataset.name),
+        "indicator": indicator, "indicator_code": native["indic_is"], "size_class": size_class,
+        "nace": native["nace_r2"] if "nace_r2" in columns else constant("TOTAL"),
+        "geo": native["geo"], "unit": unit,
+        "year": pc.cast(native["TIME_PERIOD"], pa.int64()),
+        "value": pc.cast(value_text, pa.float64()), "flag": flag,
+        "last_update": pa.nulls(n, pa.large_string()), "request_id": constant(request_id),
+    })
+
+
 def checked_tables(tables: Iterable[pa.Table], dataset: Dataset,
                    landed: Landed) -> Iterator[pa.Table]:
     """Harmonised Arrow tables -> the observation columns, raising on unmapped codes and bad

@@ -273,19 +273,20 @@ def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: 
                  chunk_rows: int = CHUNK_ROWS, halves: bool = True) -> Iterator[pa.Table]:
     """Stream an SDMX-ML data message as tidy observation tables (Arrow).
 
-    expat parses in a thread of its own while DuckDB harmonises the previous chunk here (DuckDB
-    releases the GIL): on two cores that took a fifth off the ingest (bench/). A large message
-    is parsed in two processes, one half each (sdmx_ml_split; halves=False: never), which
-    raises SplitFailed when a half does not parse.
+    A large message is parsed and harmonised in two processes, one half each (sdmx_ml_split;
+    halves=False: never), which raises SplitFailed when a half does not parse or holds anything
+    unusual. Otherwise expat parses in a thread of its own while DuckDB harmonises the previous
+    chunk here (DuckDB releases the GIL): on two cores that took a fifth off the ingest.
     """
-    from kmu_pipeline.parse.sdmx_ml_split import native_tables_in_halves
+    from kmu_pipeline.parse.sdmx_ml_split import observation_tables_in_halves
 
-    tables = (native_tables_in_halves(body_path, dataset, landed, dimensions, chunk_rows)
+    halved = (observation_tables_in_halves(body_path, dataset, landed, dimensions, chunk_rows)
               if halves else None)
-    if tables is None:
-        tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
-    # joins three small maps per chunk; one thread, as the parsing processes use the cores
-    con = connect(memory_limit="32MB", threads="1")
+    if halved is not None:
+        yield from halved
+        return
+    tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
+    con = connect(memory_limit="32MB")  # joins three small maps per chunk
     register_maps(con, dataset)
     sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
     params = {"dataset": dataset.name, "request_id": landed.request_id}

@@ -8,12 +8,13 @@ import pyarrow as pa
 import pytest
 
 from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_ml
+from kmu_pipeline.chunk_insert import ARROW_SCHEMA
 from kmu_pipeline.errors import MalformedPayloadError
 from kmu_pipeline.ingest import load_dataset
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse import sdmx_ml_split
-from kmu_pipeline.parse.sdmx_ml import native_tables
-from kmu_pipeline.parse.sdmx_ml_split import SplitFailed, find_cut, native_tables_in_halves
+from kmu_pipeline.parse.sdmx_ml import native_tables, parse_landed
+from kmu_pipeline.parse.sdmx_ml_split import SplitFailed, find_cut, observation_tables_in_halves
 
 FLOW = "isoc_bench_x"
 DIMS = list(DIMENSIONS)
@@ -45,8 +46,10 @@ def test_halves_give_the_rows_of_one_parse_in_order(tmp_path):
     offset, opening, closing = find_cut(body)
     assert 0 < offset < body.stat().st_size and body.read_bytes()[offset:].startswith(b"<Series")
     assert opening.endswith(b">") and closing == b"</u:DataSet></m:StructureSpecificData>"
-    halves = pa.concat_tables(native_tables_in_halves(body, _dataset(), _landed(), DIMS, 500))
-    assert halves.num_rows == 3000 and halves.equals(_whole(body))
+    halves = pa.concat_tables(observation_tables_in_halves(body, _dataset(), _landed(), DIMS,
+                                                           500)).cast(ARROW_SCHEMA)
+    one = pa.concat_tables(parse_landed(_landed(), body, _dataset(), DIMS, 500, halves=False))
+    assert halves.num_rows == 3000 and halves.equals(one.cast(ARROW_SCHEMA))
 
 
 def _trap(tmp_path) -> tuple:
@@ -70,7 +73,7 @@ def test_a_cut_inside_a_comment_is_refused_by_the_halves(tmp_path):
     start = path.read_text().index(comment)
     assert start < offset < start + len(comment)  # the trap is armed
     with pytest.raises(SplitFailed):
-        list(native_tables_in_halves(path, _dataset(), _landed(), DIMS, 500))
+        list(observation_tables_in_halves(path, _dataset(), _landed(), DIMS, 500))
 
 
 def _load(tmp_path, path) -> tuple[duckdb.DuckDBPyConnection, int]:
