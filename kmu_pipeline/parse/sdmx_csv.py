@@ -53,9 +53,12 @@ def check_columns(header: list[str], dimensions: list[str], dataset: Dataset,
         )
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, body_path: Path) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, body_path: Path, header: list[str]) -> None:
+    """The body as text columns named by its (checked) header; no sniffing of what we already
+    know, which was 12% of a 500k-row load."""
     con.register("native", con.read_csv(
-        str(body_path), header=True, all_varchar=True, delimiter=",", quotechar='"',
+        str(body_path), header=True, delimiter=",", quotechar='"', auto_detect=False,
+        columns={name: "VARCHAR" for name in header},
         buffer_size=16 << 20,  # SDMX-CSV lines are ~100 bytes
     ))
 
@@ -68,7 +71,7 @@ def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
     params = {"dataset": dataset.name, "request_id": landed.request_id}
     register_maps(con, dataset)
     try:
-        _read_csv(con, body_path)
+        _read_csv(con, body_path, header)
         rows = con.execute(f"insert into {target} {observations_sql(header, strict=True)}",
                            params).fetchall()[0][0]
         unmapped = con.execute(
@@ -94,7 +97,7 @@ def explain(landed: Landed, body_path: Path, dataset: Dataset, header: list[str]
     con = connect(threads="1")
     try:
         register_maps(con, dataset)
-        _read_csv(con, body_path)
+        _read_csv(con, body_path, header)
         suspects = con.sql(f"select * from ({harmonise_sql(header)}) where _suspect limit 1000",
                            params={"dataset": dataset.name, "request_id": landed.request_id})
         check_chunk(suspects.df(), dataset, landed)

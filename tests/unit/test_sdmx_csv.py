@@ -49,3 +49,17 @@ def test_bad_bodies_are_named(demo_copy, edit, error, text):
         _parse(demo_copy)
     message = str(info.value)
     assert text in message and "isoc_cicce_use" in message and "/data/isoc_cicce_use/" in message
+
+
+def test_quoted_fields_follow_rfc_4180(demo_copy):
+    """The reader is told the header instead of sniffing it; quoting still works as in RFC 4180."""
+    body = recorded_body(demo_copy, "isoc_cicce_use")
+    body.write_text(body.read_text().replace(
+        "ESTAT:ISOC_CICCE_USE(1.0),27/02/26 23:00:00,A,10-49,C10-S951_X_K,E_CC,PC_ENT,DE,2021,"
+        "38.42,,",
+        '"ESTAT:ISOC_CICCE_USE(1.0)","27/02/26 23:00:00",A,"10-49",C10-S951_X_K,E_CC,PC_ENT,DE,'
+        '2021,"38.42"," b ",'))
+    frame = _parse(demo_copy)
+    row = frame[(frame.geo == "DE") & (frame.year == 2021) & (frame.size_class == "10-49")]
+    assert row[["value", "flag", "last_update"]].values.tolist() == [
+        [38.42, "b", "27/02/26 23:00:00"]]
