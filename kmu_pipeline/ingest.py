@@ -29,7 +29,7 @@ from kmu_pipeline.schemas import OBSERVATION_COLUMNS, Observations, column_descr
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.validation import TableValidation, validate_table
-from kmu_pipeline.warehouse import Warehouse, swap_in
+from kmu_pipeline.warehouse import Warehouse, swap_in, transaction
 
 log = logging.getLogger(__name__)
 DUCKDB_TYPES = {"year": "bigint", "value": "double"}  # the rest are varchar
@@ -137,8 +137,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     """Load, validate and swap in one dataset's answers in one transaction; return its rows."""
     incoming = f"{dataset.table}__incoming"
     url = landed[0].url if landed else dataset.name
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         clock = time.perf_counter()
         create_observations_table(con, incoming)
         rows = sum(_insert(con, incoming, dataset, item, item.body_path(landing_root), catalogue)
@@ -160,11 +159,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
                             f"observations as delivered; trace rows via request_id -> "
                             f"meta.requests.",
                 column_comments=column_descriptions(Observations))
-        con.execute("commit")
-        seconds["swap"] = time.perf_counter() - clock
-    except BaseException:
-        con.execute("rollback")
-        raise
+    seconds["swap"] = time.perf_counter() - clock  # with the commit
     return rows
 
 

@@ -234,6 +234,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def swap_in(con: duckdb.DuckDBPyConnection, incoming: str, table: str, *, description: str,
             column_comments: Mapping[str, str]) -> None:
     """Put the loaded `incoming` table in place of `table`, with comments, inside the caller's
@@ -247,16 +259,10 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str,
                   params: Mapping | list | None = None, *, description: str = "",
                   column_comments: Mapping[str, str] | None = None) -> int:
     """create or replace `table` from a query, with comments, in one transaction."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create or replace table {table} as {select_sql}", params)
         comment_table(con, table, description, column_comments or {})
-        rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return rows
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def comment_table(con: duckdb.DuckDBPyConnection, table: str, description: str,
