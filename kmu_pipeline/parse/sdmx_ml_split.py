@@ -34,7 +34,6 @@ from kmu_pipeline.parse.sdmx_harmonise import harmonise_arrow
 from kmu_pipeline.parse.sdmx_ml import (
     _StructureSpecific,
     file_blocks,
-    refuse_doctype,
     structure_specific_tables,
 )
 
@@ -53,7 +52,8 @@ class _Head(Exception):  # noqa: N818
 
 def open_elements(path: Path) -> list[tuple[str, dict[str, str]]] | None:
     """The elements open at the first <Series> (name, attributes as written), or None for
-    anything but UTF-8 structure-specific data with Series under root/DataSet."""
+    anything but UTF-8 structure-specific data with Series under root/DataSet. A DOCTYPE stops
+    the scan before expat reads its declarations: the sequential parser refuses the message."""
     stack: list[tuple[str, dict[str, str]]] = []
     declared: list[str | None] = []
 
@@ -62,7 +62,11 @@ def open_elements(path: Path) -> list[tuple[str, dict[str, str]]] | None:
             raise _Head
         stack.append((name, attrs))
 
+    def doctype(*_: object) -> None:
+        raise expat.ExpatError("DOCTYPE")
+
     parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
     parser.StartElementHandler = start
     parser.EndElementHandler = lambda name: stack.pop()
     parser.XmlDeclHandler = lambda version, encoding, standalone: declared.append(encoding)
@@ -139,15 +143,15 @@ def _blocks(prefix: bytes, path: Path, start: int, stop: int | None,
 
 
 def observation_tables_in_halves(path: Path, dataset: Dataset, landed: Landed,
-                            dimensions: list[str], chunk_rows: int,
-                            ) -> Iterator[pa.Table] | None:
+                                 dimensions: list[str], chunk_rows: int,
+                                 ) -> Iterator[pa.Table] | None:
     """The message's observation tables, first half then second, or None when it cannot be
-    cut. Raises SplitFailed (after the first half's tables) when a half did not parse or held
-    anything unusual."""
+    cut (then the sequential parser, which also refuses a DOCTYPE, reads it). Raises
+    SplitFailed (after the first half's tables) when a half did not parse or held anything
+    unusual."""
     cut = find_cut(path)
     if cut is None:
         return None
-    refuse_doctype(path, dataset, landed)
     return _run_halves(path, dataset, landed, dimensions, chunk_rows, cut)
 
 

@@ -104,3 +104,14 @@ def test_malformed_second_half_is_reported_as_the_whole_message_would_be(tmp_pat
     body.write_bytes(data[: len(data) * 3 // 4] + b'<Obs TIME_PERIOD="20')  # truncated
     with pytest.raises(MalformedPayloadError, match=f"dataset {FLOW}.*malformed SDMX-ML: not well"):
         _load(tmp_path, body)
+
+
+def test_a_doctype_is_never_cut_and_the_message_refused(tmp_path):
+    body = tmp_path / "m.xml"
+    write_sdmx_ml(body, 3000, FLOW)
+    text = body.read_text()
+    declaration, _, rest = text.partition("\n")
+    body.write_text(declaration + '\n<!DOCTYPE m [<!ENTITY e "x">]>\n' + rest)
+    assert find_cut(body) is None
+    with pytest.raises(MalformedPayloadError, match="DOCTYPE/ENTITY declaration refused"):
+        _load(tmp_path, body)
