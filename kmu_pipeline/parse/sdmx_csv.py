@@ -59,7 +59,6 @@ def _read_csv(con: duckdb.DuckDBPyConnection, body_path: Path, header: list[str]
     con.register("native", con.read_csv(
         str(body_path), header=True, delimiter=",", quotechar='"', auto_detect=False,
         columns={name: "VARCHAR" for name in header},
-        buffer_size=16 << 20,  # SDMX-CSV lines are ~100 bytes
     ))
 
 
