@@ -54,3 +54,35 @@ def test_sweep_removes_dead_runs_builds(tmp_path):
     removed = {p.name for p in wh.sweep_builds(keep="live")}
     assert {"dead.duckdb", "dead.stage"} <= removed
     assert wh.build_path("live").exists()
+
+
+def test_a_build_left_without_its_layout_is_completed(tmp_path):
+    """A step killed after DuckDB created a first run's file, before the layout's transaction
+    committed: the next step of the run lays it out."""
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    wh.build_dir.mkdir(parents=True)
+    duckdb.connect(str(wh.build_path("r"))).close()
+    _write(wh, "r", 1)
+    with wh.connect_build("r") as con:
+        tables = {r[0] for r in con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+    assert tables == {"meta.dataset_status", "meta.requests", "meta.runs", "marts.t"}
+
+
+def test_a_checkpoint_keeps_a_short_row_group_instead_of_rewriting_the_table(tmp_path):
+    """BUILD_SETTINGS: a few rows between full row groups (what a parallel load leaves) stay a
+    row group of their own through the checkpoint at close; every row is still there."""
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    with wh.connect_build("r") as con:
+        con.execute("create table raw.t (v bigint)")
+        # 4 row groups where 3 would do: a vacuum would rewrite all but the first
+        for start, rows in ((0, 122_880), (122_880, 15), (122_895, 122_880), (245_775, 8_465)):
+            con.execute("insert into raw.t select range from range(?, ?)",
+                        [start, start + rows])
+    with wh.connect_build("r") as con:
+        groups = [n for (n,) in con.execute(
+            "select max(count) from pragma_storage_info('raw.t') group by row_group_id "
+            "order by row_group_id").fetchall()]
+        assert groups == [122_880, 15, 122_880, 8_465]
+        assert con.execute("select count(*), sum(v) from raw.t").fetchall() == [
+            (254_240, sum(range(254_240)))]
