@@ -17,6 +17,9 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import pandas as pd  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from kmu_pipeline.catalogue import load_catalogue  # noqa: E402
 
 SIZE_ORDER = ("0-9", "10-49", "50-249", "0-249")
 SIZE_LABELS = {"0-9": "0-9", "10-49": "10-49", "50-249": "50-249", "0-249": "KMU gesamt"}
@@ -25,12 +28,21 @@ TITLES = {"abb2": "Abb. 2: Digitale Integration von KMU, {year}, in %",
 COLOURS = ("#9ecae1", "#4292c6", "#08519c", "#fd8d3c")
 
 
-def _save(fig, path: Path) -> None:
+AGENCIES = {"genesis": "Statistisches Bundesamt, GENESIS", "eurostat": "Eurostat",
+            "desi": "European Commission, DESI"}
+KEY = ("schraffiert: Wert mit Kennzeichen der Quelle (Buchstabe hinter der Zahl); "
+       "(Zeichen): ohne Zahl veröffentlicht; k. A.: kein Wert im Warehouse")
+
+
+def _save(fig, path: Path, source_line: str = "", notes: str = "") -> None:
+    """Write the PNG atomically; the source line and the notes go into its text chunks too."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(tmp, dpi=110, bbox_inches="tight",
+                    metadata={"Software": None, "Source": source_line or None,
+                              "Comment": notes or None})
         os.chmod(tmp, 0o644)  # mkstemp makes it private; charts are for everyone
         os.replace(tmp, path)
     finally:
@@ -38,58 +50,109 @@ def _save(fig, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+def citation(data: pd.DataFrame, mart: str, run_id: str | None) -> str:
+    """'Quelle:' line naming each agency's tables behind the plotted rows, the mart and the run."""
+    codes = {ds.name: ds.code for ds in load_catalogue().datasets}
+    tables = (data[["source", "dataset"]].drop_duplicates().sort_values(["source", "dataset"])
+              .groupby("source")["dataset"].apply(lambda names: " ".join(
+                  codes.get(name, name) for name in names if name)))
+    agencies = "; ".join(f"{AGENCIES.get(src, src)} {names}".strip()
+                         for src, names in tables.items())
+    run = f", Lauf {run_id}" if run_id else ""
+    return f"Quelle: {agencies or 'keine Daten'}; kmu-pipeline warehouse ({mart}{run})"
+
+
 def article_figure(con: duckdb.DuckDBPyConnection, figure: str, path: Path,
-                   year: int = 2020) -> pd.DataFrame:
-    """Grouped bars: one group per indicator, one bar per size class; flagged cells annotated."""
+                   year: int = 2020, run_id: str | None = None) -> pd.DataFrame:
+    """Grouped bars: one group per indicator, one bar per size class, values on the bars.
+
+    A flagged value is hatched and carries its flag, a value published without a number shows
+    its sign, and a size class with no row at all says "k. A.": nothing is dropped silently.
+    """
     data = con.execute(
-        "select position, label_de, size_class, value, flag, source from marts.article_figures "
-        "where figure = ? and year = ? order by position, size_class", [figure, year]).fetchdf()
+        "select position, indicator, label_de, label_en, size_class, value, flag, flagged, "
+        "source, dataset from marts.article_figures where figure = ? and year = ? "
+        "order by position, size_class", [figure, year]).fetchdf()
     labels = data.drop_duplicates("position").sort_values("position")["label_de"].tolist()
     sizes = [s for s in SIZE_ORDER if s in set(data["size_class"])]
     fig, ax = plt.subplots(figsize=(10, 4.8))
     width = 0.8 / max(len(sizes), 1)
-    legend = {}
     for i, size in enumerate(sizes):
         for j, label in enumerate(labels):
             cell = data[(data.size_class == size) & (data.label_de == label)]
-            if cell.empty:
-                continue
             x = j + (i - (len(sizes) - 1) / 2) * width
-            value, flag = cell["value"].iloc[0], cell["flag"].iloc[0]
-            if pd.isna(value):  # published without a number: say so, never draw zero
-                ax.text(x, 1, f"({flag})", ha="center", va="bottom", fontsize=8)
-                continue
-            legend[SIZE_LABELS[size]] = ax.bar(x, value, width, color=COLOURS[i % len(COLOURS)])
-            ax.text(x, value + 1, f"{value:g}", ha="center", va="bottom", fontsize=7)
-    ax.legend(legend.values(), legend.keys(), title="Beschäftigte", fontsize=8)
+            _bar(ax, x, width, COLOURS[i % len(COLOURS)], cell)
+    handles = [Patch(color=COLOURS[i % len(COLOURS)], label=SIZE_LABELS[s])
+               for i, s in enumerate(sizes)]
+    ax.legend(handles=handles, title="Beschäftigte", fontsize=8)
     ax.set_xticks(range(len(labels)), [_wrap(label) for label in labels], fontsize=8)
+    ax.set_xlim(-0.5, len(labels) - 0.5)
     ax.set_ylim(0, 105)
     ax.set_title(TITLES[figure].format(year=year))
-    sources = ", ".join(sorted(set(data["source"])))
-    fig.text(0.01, -0.02, f"Quelle: kmu-pipeline warehouse (marts.article_figures; {sources})",
-             fontsize=7)
-    _save(fig, path)
+    source_line = citation(data, "marts.article_figures", run_id)
+    fig.text(0.01, -0.02, f"{source_line}\n{KEY}", fontsize=7, va="top")
+    _save(fig, path, source_line, KEY)
     return data
+
+
+def _bar(ax, x: float, width: float, colour: str, cell: pd.DataFrame) -> None:
+    """One bar, or the reason there is none."""
+    if cell.empty:  # no row in the warehouse for this size class
+        ax.text(x, 1, "k. A.", ha="center", va="bottom", fontsize=6, rotation=90, color="grey")
+        return
+    value, flag, flagged = cell["value"].iloc[0], cell["flag"].iloc[0], cell["flagged"].iloc[0]
+    if pd.isna(value):  # published without a number: say so, never draw zero
+        ax.text(x, 1, f"({flag})", ha="center", va="bottom", fontsize=8)
+        return
+    ax.bar(x, value, width, color=colour, hatch="///" if flagged else None, edgecolor="white")
+    text = f"{value:g} {flag}" if flagged else f"{value:g}"
+    ax.text(x, value + 1, text, ha="center", va="bottom", fontsize=7)
 
 
 def gap_trend(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
-              source: str = "eurostat") -> pd.DataFrame:
-    """Large-vs-small gap in percentage points over the survey years, one line per country."""
+              source: str = "eurostat", geos: tuple[str, ...] = ("DE", "EU27_2020"),
+              run_id: str | None = None) -> pd.DataFrame:
+    """Large-vs-small gap in percentage points over the survey years, one line per country.
+
+    Flagged gaps are drawn as open circles with their flags; a country without a gap in any
+    year and a series with a single survey wave are named on the chart.
+    """
     data = con.execute(
-        "select geo, year, large_vs_small_pp from marts.adoption_gaps where indicator = ? "
-        "and source = ? and large_vs_small_pp is not null order by geo, year",
-        [indicator, source]).fetchdf()
+        "select geo, year, small_pct, large_pct, large_vs_small_pp, flags "
+        "from marts.adoption_gaps where indicator = ? and source = ? and geo in "
+        "(select unnest(?)) order by geo, year", [indicator, source, list(geos)]).fetchdf()
+    plotted = data[data["large_vs_small_pp"].notna()]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for geo, rows in data.groupby("geo"):
-        ax.plot(rows["year"], rows["large_vs_small_pp"], marker="o", label=geo)
-    if data.empty:
-        ax.text(0.5, 0.5, "no gap published for two size classes", ha="center",
-                transform=ax.transAxes)
-    ax.set_title(f"{indicator}: 250+ minus 10-49, percentage points ({source})")
-    ax.set_xlabel("year")
-    ax.legend(fontsize=8)
-    _save(fig, path)
+    for geo, rows in plotted.groupby("geo"):
+        line, = ax.plot(rows["year"], rows["large_vs_small_pp"], marker="o", label=geo)
+        flagged = rows[rows["flags"].notna()]
+        ax.scatter(flagged["year"], flagged["large_vs_small_pp"], s=90, facecolors="white",
+                   edgecolors=line.get_color(), zorder=3)
+        for _, row in flagged.iterrows():
+            ax.annotate(row["flags"], (row["year"], row["large_vs_small_pp"]), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+    ax.set_title(f"{indicator}: 250+ minus 10-49 Beschäftigte, Prozentpunkte ({source})")
+    ax.set_xlabel("Jahr")
+    if not plotted.empty:
+        ax.legend(fontsize=8)
+        ax.set_xticks(sorted(set(plotted["year"])))
+    source_line = citation(pd.DataFrame({"source": [source], "dataset": [""]}),
+                           "marts.adoption_gaps", run_id)
+    fig.text(0.01, -0.02, source_line, fontsize=7, va="top")
+    notes = _trend_notes(plotted, geos)
+    fig.text(0.01, -0.07, notes, fontsize=8, va="top", color="firebrick")
+    _save(fig, path, source_line, notes)
     return data
+
+
+def _trend_notes(plotted: pd.DataFrame, geos: tuple[str, ...]) -> str:
+    """What the lines cannot show: missing countries, single waves."""
+    notes = [f"{geo}: keine Lücke berechenbar (250+ oder 10-49 fehlt)"
+             for geo in geos if geo not in set(plotted["geo"])]
+    waves = plotted.groupby("geo")["year"].agg(["nunique", "min"])
+    notes += [f"{geo}: nur eine Erhebungswelle ({int(row['min'])}), kein Verlauf"
+              for geo, row in waves.iterrows() if row["nunique"] == 1]
+    return "\n".join(notes)
 
 
 def _wrap(label: str, width: int = 16) -> str:

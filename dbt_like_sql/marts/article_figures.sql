@@ -5,25 +5,29 @@ with observations as (
 
 figures as (
     select * from (values
-        ('abb2', 1, 'website', 'Website'),
-        ('abb2', 2, 'employees_internet_access', 'Beschäftigte mit Internetzugang'),
-        ('abb2', 3, 'cloud_computing', 'Cloud Computing'),
-        ('abb2', 4, 'big_data', 'Big-Data-Analyse'),
-        ('abb2', 5, '3d_printing', '3D-Druck'),
-        ('abb2', 6, 'ecommerce_sales', 'E-Commerce'),
-        ('abb3', 1, 'internet_access', 'Internetzugang'),
-        ('abb3', 2, 'fixed_broadband', 'Feste Breitbandverbindung'),
-        ('abb3', 3, 'broadband_speed_sufficient', 'Breitbandgeschwindigkeit ausreichend'),
-        ('abb3', 4, 'ict_specialists_employed', 'IT-Fachkräfte beschäftigt'),
-        ('abb3', 5, 'ict_vacancies_hard_to_fill', 'Schwer zu besetzende IT-Stellen'),
-        ('abb3', 6, 'ict_training', 'IT-Weiterbildung')
-    ) as f (figure, position, indicator, label_de)
+        ('abb2', 1, 'website', 'Website', 'Website'),
+        ('abb2', 2, 'employees_internet_access', 'Beschäftigte mit Internetzugang',
+         'Employees with internet access'),
+        ('abb2', 3, 'cloud_computing', 'Cloud Computing', 'Cloud computing'),
+        ('abb2', 4, 'big_data', 'Big-Data-Analyse', 'Big data analysis'),
+        ('abb2', 5, '3d_printing', '3D-Druck', '3D printing'),
+        ('abb2', 6, 'ecommerce_sales', 'E-Commerce', 'E-commerce sales'),
+        ('abb3', 1, 'internet_access', 'Internetzugang', 'Internet access'),
+        ('abb3', 2, 'fixed_broadband', 'Feste Breitbandverbindung', 'Fixed broadband'),
+        ('abb3', 3, 'broadband_speed_sufficient', 'Breitbandgeschwindigkeit ausreichend',
+         'Broadband speed sufficient'),
+        ('abb3', 4, 'ict_specialists_employed', 'IT-Fachkräfte beschäftigt',
+         'Employ ICT specialists'),
+        ('abb3', 5, 'ict_vacancies_hard_to_fill', 'Schwer zu besetzende IT-Stellen',
+         'Hard-to-fill ICT vacancies'),
+        ('abb3', 6, 'ict_training', 'IT-Weiterbildung', 'ICT training')
+    ) as f (figure, position, indicator, label_de, label_en)
 ),
 
 candidates as (
     select
-        f.figure, f.position, f.indicator, f.label_de, o.size_class, o.year, o.unit, o.value,
-        o.flag, o.source,
+        f.figure, f.position, f.indicator, f.label_de, f.label_en, o.size_class, o.year, o.unit, o.value,
+        o.flag, o.source, o.dataset,
         row_number() over (
             partition by f.figure, f.indicator, o.size_class, o.year
             order by o.source = 'genesis' desc, o.unit
@@ -40,12 +44,17 @@ final as (
         position,     -- order of the indicator in the figure
         indicator,    -- harmonised indicator name
         label_de,     -- the figure's German label
+        label_en,     -- the same label in English
         size_class,   -- 0-9, 10-49, 50-249, or 0-249 (all SMEs)
         year,         -- survey year
         unit,         -- pct_enterprises, pct_employed or pct_recruiting_enterprises
         value,        -- share, %
         flag,         -- source flag, verbatim (a value without a number keeps its sign here)
-        source        -- genesis (Destatis, preferred) or eurostat
+        flag is not null and not (source = 'genesis' and flag = 'e')
+            as flagged,  -- the flag qualifies the value (Destatis 'e' means final and does not)
+        source,       -- genesis (Destatis, preferred) or eurostat
+        dataset,      -- catalogue dataset the value came from (its code is the source's table)
+        source <> 'genesis' as destatis_missing  -- Eurostat stands in: Destatis has no row
     from candidates
     where preference = 1
 )

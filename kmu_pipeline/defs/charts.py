@@ -11,14 +11,18 @@ from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import table_key
 
 CHARTS = {
-    # asset name -> (file name, mart it reads, drawing function)
-    "abb1_desi_2020": ("abb1_desi_2020.png", "marts.desi_2020", charts.desi_stacked),
-    "abb2_digital_integration": ("abb2_digital_integration.png", "marts.article_figures",
-                                 lambda con, path: charts.article_figure(con, "abb2", path)),
-    "abb3_framework_conditions": ("abb3_framework_conditions.png", "marts.article_figures",
-                                  lambda con, path: charts.article_figure(con, "abb3", path)),
-    "cloud_gap_trend": ("cloud_gap_trend.png", "marts.adoption_gaps",
-                        lambda con, path: charts.gap_trend(con, "cloud_computing", path)),
+    # asset name -> (file name, mart it reads, drawing function(con, path, run_id))
+    "abb1_desi_2020": ("abb1_desi_2020.png", "marts.desi_2020",
+                       lambda con, path, run_id: charts.desi_stacked(con, path)),
+    "abb2_digital_integration": (
+        "abb2_digital_integration.png", "marts.article_figures",
+        lambda con, path, run_id: charts.article_figure(con, "abb2", path, run_id=run_id)),
+    "abb3_framework_conditions": (
+        "abb3_framework_conditions.png", "marts.article_figures",
+        lambda con, path, run_id: charts.article_figure(con, "abb3", path, run_id=run_id)),
+    "cloud_gap_trend": (
+        "cloud_gap_trend.png", "marts.adoption_gaps",
+        lambda con, path, run_id: charts.gap_trend(con, "cloud_computing", path, run_id=run_id)),
 }
 
 
@@ -33,7 +37,7 @@ def build_chart_asset(name: str, file_name: str, mart: str,
     def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         path = charts_dir(warehouse) / file_name
         with warehouse.get().connect_build(context.run.run_id) as con:
-            data = draw(con, path)
+            data = draw(con, path, context.run.run_id)
         image = base64.b64encode(path.read_bytes()).decode()
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(path)),

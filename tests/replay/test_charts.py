@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
+import pytest
+from PIL import Image
 
 from kmu_pipeline import charts
 from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.replay.conftest import materialize_all
 
-# The article's figures for Germany 2020 (../shared/seed/000_4caa965f7d6daa3e.txt, Destatis
-# 52911-0003 as quoted there, whole percent): (indicator, size class) -> value
+# The article's figures for Germany 2020, whole percent, as the article quotes Destatis
+# 52911-0003; every value is in its text (../shared/seed/000_4caa965f7d6daa3e.txt): website
+# 93/87/59 and employees with internet 69/57/56 (lines 139-151), cloud 31/41, big data 15/21 and
+# none for micro firms, 3D printing 4/6/12, e-commerce 12/18/27 (lines 405-440), no internet for
+# 3 % / 1 % (lines 486-488), fixed broadband 89/95/97 and speed sufficient 77 (lines 497-507),
+# ICT specialists 43/12, hard to fill 65 (all SMEs), training 43/18 (lines 513-524). The same
+# values are row D1 of kmu_pipeline/demo_snapshot/README.md. Cloud for micro firms is only
+# "knapp ein Viertel" in the text, so the demo has no number for it and the chart says "k. A.".
 ABB2 = {("website", "0-9"): 59, ("website", "10-49"): 87, ("website", "50-249"): 93,
         ("employees_internet_access", "0-9"): 69, ("employees_internet_access", "10-49"): 57,
         ("employees_internet_access", "50-249"): 56, ("cloud_computing", "10-49"): 31,
@@ -25,40 +36,67 @@ ABB3 = {("internet_access", "0-9"): 97, ("internet_access", "10-49"): 99,
         ("ict_specialists_employed", "10-49"): 12, ("ict_specialists_employed", "50-249"): 43,
         ("ict_vacancies_hard_to_fill", "0-249"): 65, ("ict_training", "10-49"): 18,
         ("ict_training", "50-249"): 43}
+NAMES = ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_conditions",
+         "cloud_gap_trend")
 
 
-
-def test_demo_run_writes_the_article_figures_from_the_warehouse(tmp_path):
-    result = materialize_all(DEMO_SNAPSHOT, tmp_path)
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("charts")
+    result = materialize_all(DEMO_SNAPSHOT, workdir)
     assert result.success
-    for name in ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_conditions",
-                 "cloud_gap_trend"):
-        png = tmp_path / "charts" / f"{name}.png"
+    return workdir, result
+
+
+def _plotted(data):
+    return {(i, s): v for i, s, v in data[["indicator", "size_class", "value"]].itertuples(
+        index=False) if v == v}  # NaN (published without a number) is not a plotted value
+
+
+def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
+    workdir, result = demo_run
+    for name in NAMES:
+        png = workdir / "charts" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
         assert meta["chart"].value.startswith(f"![{name}](data:image/png;base64,")
-        assert meta["rows_plotted"].value > 0
-    con = duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True)
+        assert meta["path"].value == str(png) and meta["rows_plotted"].value > 0
+    # the PNG says which tables and which run it was drawn from
+    source = Image.open(workdir / "charts" / "abb2_digital_integration.png").text["Source"]
+    assert "GENESIS 52911-0003" in source and result.run_id in source
+    con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
     for figure, expected in (("abb2", ABB2), ("abb3", ABB3)):
-        data = charts.article_figure(con, figure, tmp_path / "again.png")
-        got = {(i, s): v for i, s, v in con.execute(
-            "select indicator, size_class, value from marts.article_figures where figure = ? "
-            "and year = 2020 and value is not null", [figure]).fetchall()}
-        assert got == expected and set(data["source"]) == {"genesis"}
+        data = charts.article_figure(con, figure, workdir / "again.png")
+        assert _plotted(data) == expected
+        # all from Destatis; flag e = final does not qualify a value, so no number is hatched
+        assert set(data["source"]) == {"genesis"} and data[data.flagged]["value"].isna().all()
+    labels = dict(con.execute("select label_de, label_en from marts.article_figures "
+                              "where indicator = 'ict_training'").fetchall())
+    assert labels == {"IT-Weiterbildung": "ICT training"}
+    # big data for micro firms: published as '.', kept as a gap with its sign, never a zero
+    assert con.execute("select value, flag from marts.article_figures where indicator = "
+                       "'big_data' and size_class = '0-9' and year = 2020").fetchall() == [
+        (None, ".")]
     # Abb. 1: one stacked bar per EU28 country and the EU, Germany 56.05 (12th)
-    abb1 = charts.desi_stacked(con, tmp_path / "abb1.png").drop_duplicates("geo")
+    abb1 = charts.desi_stacked(con, workdir / "abb1.png").drop_duplicates("geo")
     assert len(abb1) == 29 and abb1["geo"].tolist().index("DE") == 11
+    # the trend: the demo's Eurostat cloud waves for DE; EU27_2020 has no 10-49 share
+    trend = charts.gap_trend(con, "cloud_computing", workdir / "trend.png")
     con.close()
+    de = trend[trend.geo == "DE"].set_index("year")["large_vs_small_pp"].round(2).to_dict()
+    assert de == {2018: 28.22, 2020: 31.43, 2021: 32.41, 2023: 34.26}
+    notes = Image.open(workdir / "charts" / "cloud_gap_trend.png").text["Comment"]
+    assert notes == "EU27_2020: keine Lücke berechenbar (250+ oder 10-49 fehlt)"
 
 
-def test_chart_content_follows_the_warehouse(tmp_path):
-    assert materialize_all(DEMO_SNAPSHOT, tmp_path).success
+def test_chart_content_follows_the_warehouse(demo_run, tmp_path):
+    workdir, _ = demo_run
     changed = tmp_path / "changed.duckdb"
-    shutil.copy(tmp_path / "kmu.duckdb", changed)
+    shutil.copy(workdir / "kmu.duckdb", changed)
     with duckdb.connect(str(changed)) as con:
         con.execute("update marts.article_figures set value = 64 where indicator = 'website' "
                     "and size_class = '0-9'")
-    with duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True) as con:
         before = charts.article_figure(con, "abb2", tmp_path / "before.png")
     with duckdb.connect(str(changed), read_only=True) as con:
         after = charts.article_figure(con, "abb2", tmp_path / "after.png")
@@ -66,3 +104,22 @@ def test_chart_content_follows_the_warehouse(tmp_path):
     assert before.query(pick)["value"].tolist() == [59.0]
     assert after.query(pick)["value"].tolist() == [64.0]
     assert (tmp_path / "before.png").read_bytes() != (tmp_path / "after.png").read_bytes()
+
+
+def test_readme_main_command_writes_the_charts(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    run = subprocess.run([sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True)
+    (run_id,) = con.execute("select run_id from meta.runs").fetchone()
+    expected = _plotted(charts.article_figure(con, "abb3", tmp_path / "abb3.png"))
+    con.close()
+    assert expected == ABB3
+    for name in NAMES:
+        png = tmp_path / "data" / "charts" / f"{name}.png"
+        assert png.stat().st_size > 10_000
+    # the published picture is the one this run drew from its warehouse
+    for name in NAMES[1:]:
+        source = Image.open(tmp_path / "data" / "charts" / f"{name}.png").text["Source"]
+        assert f"Lauf {run_id})" in source
