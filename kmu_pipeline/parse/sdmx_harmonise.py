@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import SchemaError
 from kmu_pipeline.landing import Landed
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS
 
 HARMONISE_SQL = """
 select
@@ -59,10 +60,6 @@ _CHECKS = (
     ("unit", "_unit", "unknown unit codes"),
     ("year", "_time_period", "TIME_PERIOD values that are not years"),
 )
-OBSERVATION_COLUMNS = [
-    "source", "dataset", "indicator", "indicator_code", "size_class", "nace", "geo", "unit",
-    "year", "value", "flag", "last_update", "request_id",
-]
 MAPS = ("indicator_map", "size_map", "unit_map")
 
 

@@ -8,13 +8,9 @@ import pytest
 from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_ml
 from kmu_pipeline.chunk_insert import ARROW_SCHEMA
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_harmonise import (
-    OBSERVATION_COLUMNS,
-    harmonise_arrow,
-    harmonise_sql,
-    register_maps,
-)
+from kmu_pipeline.parse.sdmx_harmonise import harmonise_arrow, harmonise_sql, register_maps
 from kmu_pipeline.parse.sdmx_ml import native_tables
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS
 from kmu_pipeline.warehouse import connect
 
 FLOW = "isoc_bench_x"
