@@ -20,30 +20,28 @@ import duckdb
 import pandas as pd
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
-from kmu_pipeline.chunk_insert import insert_chunks
+from kmu_pipeline.chunk_insert import ARROW_SCHEMA, insert_chunks
 from kmu_pipeline.errors import KmuError, SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
 from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS, Observations, column_descriptions
+from kmu_pipeline.schemas import Observations, column_descriptions
 from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.validation import TableValidation, validate_table
 from kmu_pipeline.warehouse import Warehouse, swap_in, transaction
 
 log = logging.getLogger(__name__)
-DUCKDB_TYPES = {"year": "bigint", "value": "double"}  # the rest are varchar
 
 
 def create_observations_table(con: duckdb.DuckDBPyConnection, table: str,
                               replace: bool = True) -> None:
-    """An empty table of the Observations columns, typed as the loads write them; replace=False
-    keeps an existing one."""
-    columns = ", ".join(f"{c} {DUCKDB_TYPES.get(c, 'varchar')}" for c in OBSERVATION_COLUMNS)
-    if replace:
-        con.execute(f"create or replace table {table} ({columns})")
-    else:
-        con.execute(f"create table if not exists {table} ({columns})")
+    """An empty table of the Observations columns, typed as the loads write them (DuckDB's
+    types for chunk_insert.ARROW_SCHEMA); replace=False keeps an existing one."""
+    create = "create or replace table" if replace else "create table if not exists"
+    con.register("observation_columns", ARROW_SCHEMA.empty_table())
+    con.execute(f"{create} {table} as select * from observation_columns")
+    con.unregister("observation_columns")
 
 
 @dataclass
