@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from tests.sql.marts import mart_warehouse
 
 ROWS = [  # geo, year, value, flag  (cloud computing, 10-49, % of enterprises)
     ("DE", 2018, 20.5, None), ("DE", 2020, 30.6, None), ("DE", 2021, 38.4, "b"),
@@ -18,19 +18,13 @@ ROWS = [  # geo, year, value, flag  (cloud computing, 10-49, % of enterprises)
 
 
 def _build() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for schema in ("staging", "marts"):
-        con.execute(f"create schema {schema}")
-    con.execute("create table staging.observations (source varchar, indicator varchar, "
-                "unit varchar, year integer, size_class varchar, nace varchar, geo varchar, "
-                "value double, flag varchar)")
-    con.executemany("insert into staging.observations values ('eurostat', 'cloud_computing', "
-                    "'pct_enterprises', ?, '10-49', 'C10-S951_X_K', ?, ?, ?)",
-                    [(year, geo, value, flag) for geo, year, value, flag in ROWS])
-    for table in ("staging.stg_eu_members", "marts.adoption_ranking"):
-        sql = (SQL_DIR / f"{table.replace('.', '/')}.sql").read_text()
-        run_model(con, model_from_sql(table, sql))
-    return con
+    return mart_warehouse(
+        "source varchar, indicator varchar, unit varchar, year integer, size_class varchar, "
+        "nace varchar, geo varchar, value double, flag varchar",
+        "insert into staging.observations values ('eurostat', 'cloud_computing', "
+        "'pct_enterprises', ?, '10-49', 'C10-S951_X_K', ?, ?, ?)",
+        [(year, geo, value, flag) for geo, year, value, flag in ROWS],
+        ["staging.stg_eu_members", "marts.adoption_ranking"])
 
 
 def test_ranking_gaps_and_change():

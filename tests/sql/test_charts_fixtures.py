@@ -6,7 +6,7 @@ import duckdb
 from PIL import Image
 
 from kmu_pipeline import charts
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from tests.sql.marts import mart_warehouse
 
 ROWS = [  # source, dataset, indicator, size_class, year, value, flag
     ("genesis", "ikt_by_size", "website", "0-9", 2020, 59.0, "e"),
@@ -19,18 +19,12 @@ ROWS = [  # source, dataset, indicator, size_class, year, value, flag
 
 
 def _warehouse(rows=ROWS) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for schema in ("staging", "marts"):
-        con.execute(f"create schema {schema}")
-    con.execute("create table staging.observations (source varchar, dataset varchar, "
-                "indicator varchar, size_class varchar, year integer, value double, "
-                "flag varchar, geo varchar default 'DE', nace varchar default 'TOTAL', "
-                "unit varchar default 'pct_enterprises')")
-    con.executemany("insert into staging.observations (source, dataset, indicator, size_class, "
-                    "year, value, flag) values (?, ?, ?, ?, ?, ?, ?)", rows)
-    run_model(con, model_from_sql("marts.article_figures",
-                                  (SQL_DIR / "marts" / "article_figures.sql").read_text()))
-    return con
+    return mart_warehouse(
+        "source varchar, dataset varchar, indicator varchar, size_class varchar, year integer, "
+        "value double, flag varchar, geo varchar default 'DE', nace varchar default 'TOTAL', "
+        "unit varchar default 'pct_enterprises'",
+        "insert into staging.observations (source, dataset, indicator, size_class, year, value, "
+        "flag) values (?, ?, ?, ?, ?, ?, ?)", rows, ["marts.article_figures"])
 
 
 def test_destatis_preferred_eurostat_fallback_and_flags():

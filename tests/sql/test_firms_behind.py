@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
-
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from tests.sql.marts import mart_warehouse
 
 ROWS = [  # source, indicator, unit, size_class, nace, year, value, flag
     ("genesis", "enterprises", "enterprises_count", "10-49", "WZ08-C", 2021, 40000.0, "e"),
@@ -16,16 +14,11 @@ ROWS = [  # source, indicator, unit, size_class, nace, year, value, flag
 
 
 def test_counts_from_shares_and_the_nearest_register_year():
-    con = duckdb.connect()
-    for schema in ("staging", "marts"):
-        con.execute(f"create schema {schema}")
-    con.execute("create table staging.observations (source varchar, indicator varchar, "
-                "unit varchar, size_class varchar, nace varchar, year integer, value double, "
-                "flag varchar, geo varchar default 'DE')")
-    con.executemany("insert into staging.observations (source, indicator, unit, size_class, "
-                    "nace, year, value, flag) values (?, ?, ?, ?, ?, ?, ?, ?)", ROWS)
-    run_model(con, model_from_sql("marts.firms_behind",
-                                  (SQL_DIR / "marts" / "firms_behind.sql").read_text()))
+    con = mart_warehouse(
+        "source varchar, indicator varchar, unit varchar, size_class varchar, nace varchar, "
+        "year integer, value double, flag varchar, geo varchar default 'DE'",
+        "insert into staging.observations (source, indicator, unit, size_class, nace, year, "
+        "value, flag) values (?, ?, ?, ?, ?, ?, ?, ?)", ROWS, ["marts.firms_behind"])
     rows = con.execute("select indicator, size_class, year, share_pct, register_year, "
                        "enterprises, firms_using, firms_behind from marts.firms_behind").fetchall()
     # 2021 (1 year off) beats 2023 (3 years off); 100,000 x 69 % = 69,000 firms without cloud

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from tests.sql.marts import mart_warehouse
 
 COLUMNS = "source, geo, year, size_class, indicator, unit, value"
 ROWS = [
@@ -23,16 +23,11 @@ ROWS = [
 
 
 def _build() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("create schema staging")
-    con.execute("create schema marts")
-    con.execute("create table staging.observations (source varchar, geo varchar, year integer, "
-                "size_class varchar, indicator varchar, unit varchar, value double)")
-    con.executemany(f"insert into staging.observations ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)",
-                    ROWS)
-    sql = (SQL_DIR / "marts" / "skills_shortage.sql").read_text()
-    run_model(con, model_from_sql("marts.skills_shortage", sql))
-    return con
+    return mart_warehouse(
+        "source varchar, geo varchar, year integer, size_class varchar, indicator varchar, "
+        "unit varchar, value double",
+        f"insert into staging.observations ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", ROWS,
+        ["marts.skills_shortage"])
 
 
 def test_hard_to_fill_share_of_recruiters_published_or_computed_never_mixed_units():
