@@ -38,9 +38,11 @@ def create_observations_table(con: duckdb.DuckDBPyConnection, table: str,
                               replace: bool = True) -> None:
     """An empty table of the Observations columns, typed as the loads write them (DuckDB's
     types for chunk_insert.ARROW_SCHEMA); replace=False keeps an existing one."""
-    create = "create or replace table" if replace else "create table if not exists"
     con.register("observation_columns", ARROW_SCHEMA.empty_table())
-    con.execute(f"{create} {table} as select * from observation_columns")
+    if replace:
+        con.execute(f"create or replace table {table} as select * from observation_columns")
+    else:
+        con.execute(f"create table if not exists {table} as select * from observation_columns")
     con.unregister("observation_columns")
 
 
