@@ -3,15 +3,15 @@
 5 minutes or at your preference". The file is a ZIP holding one SDMX-ML message.
 
 follow_footer polls that URL until the ZIP is there (404 = not yet), bounded by
-FOOTER_MAX_WAIT seconds, lands the ZIP as received, then lands the XML it holds as the dataset's
-body (bounded in size, whatever the ZIP's headers claim; member names are never used as paths).
+FOOTER_MAX_WAIT seconds (polling.poll), lands the ZIP as received, then lands the XML it holds
+as the dataset's body (bounded in size, whatever the ZIP's headers claim; member names are
+never used as paths).
 The URL must be on the host the request went to: a response cannot send the client elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -20,6 +20,7 @@ from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, NotFoundError, TooLargeError
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.sources.http import HttpClient, split_credentials
+from kmu_pipeline.sources.polling import poll
 
 log = logging.getLogger(__name__)
 FOOTER_POLL_SECONDS = 60.0
@@ -30,30 +31,25 @@ def follow_footer(dataset: Dataset, client: HttpClient, base_url: str, footer: L
                   file_url: str, *, poll_seconds: float | None = None,
                   max_wait: float | None = None) -> Landed:
     """Fetch the ZIP the footer points to and land the SDMX-ML message inside it."""
-    poll = FOOTER_POLL_SECONDS if poll_seconds is None else poll_seconds
     bound = FOOTER_MAX_WAIT if max_wait is None else max_wait
     request, origin = _file_request(dataset, base_url, file_url, footer)
     if footer.not_modified:  # the same footer as last time: its file was fetched then
         previous = client.landing.latest(_unzipped_request(request))
         if previous is not None:
             return previous
-    deadline = time.monotonic() + bound
-    attempt = 0
-    while True:
-        attempt += 1
+
+    def archive_if_there() -> Landed | None:
         try:
-            archive = client.fetch(request, origin, conditional=False)
-            break
-        except NotFoundError:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TooLargeError(
-                    f"Eurostat wrote the answer to {file_url}, which was not there after "
-                    f"{attempt} checks in {bound:.0f}s", dataset=dataset.name, url=footer.url,
-                ) from None
-            log.info("%s: %s not ready yet (check %d); next check in %.0fs", dataset.name,
-                     file_url, attempt, min(poll, remaining))
-            time.sleep(min(poll, remaining))
+            return client.fetch(request, origin, conditional=False)
+        except NotFoundError:  # not written yet
+            return None
+
+    archive = poll(archive_if_there, every=poll_seconds if poll_seconds is not None
+                   else FOOTER_POLL_SECONDS, within=bound,
+                   waiting_for=f"{dataset.name}: {file_url}",
+                   on_timeout=lambda checks: TooLargeError(
+                       f"Eurostat wrote the answer to {file_url}, which was not there after "
+                       f"{checks} checks in {bound:.0f}s", dataset=dataset.name, url=footer.url))
     return _land_unzipped(dataset, client, request, archive)
 
 
