@@ -35,6 +35,28 @@ class NotFoundError(KmuError):
     hint = "check the dataset code and filters in catalogue.toml"
 
 
+class RefusedError(KmuError):
+    """The agency refused the request as asked (HTTP 400 and other 4xx faults): permanent, so
+    never retried; the catalogue entry has to change."""
+
+    hint = ("the agency refuses the request as the catalogue entry asks it; correct the entry in "
+            "catalogue.toml (`kmu-pipeline catalogue check` lists every mismatch); retrying "
+            "will not help; the last good data was kept")
+
+
+class CatalogueMismatchError(KmuError):
+    """The catalogue asks for codes the agency's own structure does not have (found before the
+    data request, so nothing was asked that the agency would refuse)."""
+
+    hint = ("correct the entry in catalogue.toml; `kmu-pipeline catalogue check` checks every "
+            "entry; no data was requested and the last good data was kept")
+
+
+class NoDataError(KmuError):
+    """The agency said explicitly that it has no data for the key (Eurostat fault 100 "No
+    Results Found"): recorded as such, not as a failure of the service."""
+
+
 class AuthError(KmuError):
     """Credentials are missing, wrong or not allowed to do this (HTTP 401/403, GENESIS auth)."""
 
@@ -51,6 +73,13 @@ class MalformedPayloadError(KmuError):
     """The body is not what the format promises (truncated, HTML error page, bad XML/CSV/ZIP)."""
 
 
+class EmptyAnswerError(MalformedPayloadError):
+    """An answer without observations where the last good table has some."""
+
+    hint = ("a header-only or cut answer is not the agency withdrawing its data; the last good "
+            "data was kept")
+
+
 class SchemaError(KmuError):
     """The parsed data breaks the observation schema (unknown code, out of range, duplicates)."""
 
@@ -58,6 +87,3 @@ class SchemaError(KmuError):
         super().__init__(message, dataset=dataset, url=url)
         self.failure_cases = failure_cases
 
-
-class ConfigError(KmuError):
-    """The run is misconfigured (missing credentials, bad base URL); raised before any request."""

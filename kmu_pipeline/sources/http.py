@@ -30,15 +30,23 @@ from tenacity import (
 from kmu_pipeline.errors import (
     AuthError,
     MalformedPayloadError,
+    NoDataError,
     NotFoundError,
+    RefusedError,
     TooLargeError,
     UpstreamError,
 )
 from kmu_pipeline.landing import Landed, LandingStore, Request
+from kmu_pipeline.parse.formats import fault_text
 
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 PROGRESS_EVERY = 8 << 20  # log progress every 8 MiB of a long download
+# A refusal's body is landed for the record (its fault names the rejected codes); more than this
+# is not a fault message, and is cut.
+REFUSAL_BYTES = 1 << 20
+# SDMX web services' error code for "No Results Found": the agency says the key has no data.
+NO_RESULTS_FAULT = "100"
 
 
 class TransientHTTPError(Exception):
@@ -135,16 +143,52 @@ class HttpClient:
             if response.status_code == 304 and previous is not None:
                 log.info("%s not modified since %s", url, previous.retrieved_at)
                 return self.landing.record_not_modified(previous)
-            _raise_for_status(response, request, base_url, secrets)
+            if response.status_code >= 400:
+                self._refuse(request, base_url, response, secrets)
             return self._land(request, url, response, secrets)
 
+    def _refuse(self, request: Request, base_url: str, response: requests.Response,
+                secrets: tuple[str, ...]) -> None:
+        """Raise the error an HTTP error answer means. A transient one is retried; a permanent
+        one is landed (under `refused/` + the request path) and raised with its fault whole."""
+        status = response.status_code
+        where = {"dataset": request.dataset, "url": request.describe(base_url)}
+        if status in TRANSIENT_STATUS:
+            raise TransientHTTPError(_transient_reason(response, secrets),
+                                     _retry_after_seconds(response.headers.get("Retry-After")))
+        refused = Request(source=request.source, dataset=request.dataset,
+                          path=f"refused/{request.path}", query=request.query, form=request.form,
+                          method=request.method)
+        landed = self._land(refused, request.url(base_url), response, secrets,
+                            cut_at=REFUSAL_BYTES)
+        body = landed.body_path(self.landing.root)
+        code, text = fault_text(body)
+        text = _scrub(text, secrets)
+        reason = (f"HTTP {status} {response.reason}: "
+                  f"{f'fault {code}: ' if code else ''}{text or '(empty body)'} "
+                  f"[answer kept at {body}]")
+        if status in (401, 403):
+            raise AuthError(reason, **where)
+        if status == 404 and code == NO_RESULTS_FAULT:
+            raise NoDataError(reason, **where)
+        if status == 404:
+            raise NotFoundError(reason, **where)
+        if status == 413:  # Eurostat: EXTRACTION_TOO_BIG, more than it extracts even queued
+            raise TooLargeError(reason, **where)
+        raise RefusedError(reason, **where)
+
     def _land(self, request: Request, url: str, response: requests.Response,
-              secrets: tuple[str, ...]) -> Landed:
+              secrets: tuple[str, ...], cut_at: int | None = None) -> Landed:
+        """Land the body; `cut_at` keeps only that many bytes (a refusal's record) instead of
+        refusing a body over the bound."""
         tmp = self.landing.temp_body(request)
         received, next_report = 0, PROGRESS_EVERY
         try:
             with tmp:
                 for chunk in _chunks(response, url):
+                    if cut_at is not None and received + len(chunk) >= cut_at:
+                        tmp.write(chunk[:cut_at - received])
+                        break
                     received += len(chunk)
                     if received > self.max_body_bytes:
                         raise MalformedPayloadError(
@@ -155,7 +199,8 @@ class HttpClient:
                     if received >= next_report:
                         self._report(f"{request.dataset}: {received / 2**20:.1f} MiB from {url}")
                         next_report += PROGRESS_EVERY
-            _check_complete(response, received, request, url)
+            if cut_at is None:
+                _check_complete(response, received, request, url)
             redacted = _redact_file(Path(tmp.name), secrets)
             return self.landing.commit(
                 request, Path(tmp.name), url=url, status=response.status_code,
@@ -224,26 +269,13 @@ def _retry_after_seconds(value: str | None) -> float | None:
             return None
 
 
-def _raise_for_status(response: requests.Response, request: Request, base_url: str,
-                      secrets: tuple[str, ...] = ()) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    where = {"dataset": request.dataset, "url": request.describe(base_url)}
-    # servers echo credentials in error pages: read enough to scrub one crossing the cut
+def _transient_reason(response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+    """A short reason for a retryable answer (servers echo credentials in error pages: read
+    enough to scrub one crossing the cut)."""
     longest = max(map(len, secrets), default=0)
     snippet = response.raw.read(300 + longest, decode_content=True).decode("utf-8", "replace")
     snippet = _scrub(snippet, secrets).strip()
-    reason = f"HTTP {status} {response.reason}: {snippet[:200]}"
-    if status in TRANSIENT_STATUS:
-        raise TransientHTTPError(reason, _retry_after_seconds(response.headers.get("Retry-After")))
-    if status in (401, 403):
-        raise AuthError(reason, **where)
-    if status == 404:
-        raise NotFoundError(reason, **where)
-    if status == 413:  # Eurostat: EXTRACTION_TOO_BIG, more than it extracts even asynchronously
-        raise TooLargeError(reason, **where)
-    raise UpstreamError(reason, **where)
+    return f"HTTP {response.status_code} {response.reason}: {snippet[:200]}"
 
 
 def _check_complete(response: requests.Response, received: int, request: Request, url: str) -> None:
