@@ -146,7 +146,21 @@ def parse_catalogue(text: str) -> Catalogue:
     return Catalogue(sources=_frozen(sources), datasets=datasets)
 
 
+CATALOGUE_ENV = "KMU_CATALOGUE"
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """The catalogue: `path`, else the file KMU_CATALOGUE names (a deployment's own catalogue,
+    or a corrected copy to try with `kmu-pipeline catalogue check`), else the shipped one.
+    Read once per process and file."""
+    chosen = path or os.environ.get(CATALOGUE_ENV, "").strip() or CATALOGUE_PATH
+    return _read_catalogue(Path(chosen).resolve())
+
+
 @cache
-def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    """The project catalogue (cached: it is read once per process)."""
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"))
+def _read_catalogue(path: Path) -> Catalogue:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the catalogue {path}: {exc.strerror}") from None
+    return parse_catalogue(text)

@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import CatalogueError, load_catalogue
 from kmu_pipeline.errors import KmuError
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
 from kmu_pipeline.warehouse import Warehouse
@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
                      help="run up to N steps at once, each in its own process (Dagster's "
                           "multiprocess executor); default 1 = in this process")
     sub.add_parser("datasets", help="list the catalogue")
+    catalogue = sub.add_parser("catalogue", help="the dataset catalogue")
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    check = catalogue_sub.add_parser(
+        "check", help="check every entry against the agencies' own structures (no data is "
+                      "requested); exits 1 on any mismatch")
+    check.add_argument("--replay", nargs="?", const=str(DEMO_SNAPSHOT), metavar="DIR",
+                       help="answer from recorded responses (default: the demo snapshot)")
+    check.add_argument("--landing", default="data/raw",
+                       help="where the structure answers are kept")
     sub.add_parser("tables", help="list the warehouse tables with row counts")
     query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
     query.add_argument("sql")
@@ -43,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _base_urls(stack: contextlib.ExitStack, replay: str | None) -> dict[str, str]:
+    """`<source>_base_url` overrides: a replay server's mounts, or none (live)."""
+    if not replay:
+        return {}
+    server = stack.enter_context(ReplayServer(Path(replay)))
+    log.info("replaying recorded responses from %s at %s", replay, server.url)
+    return {f"{s}_base_url": server.base_url(s) for s in load_catalogue().sources}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from kmu_pipeline.defs.definitions import build_definitions
     from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
@@ -50,11 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.replay:
         _check_genesis_credentials()  # fail before any download, not mid-run
     with contextlib.ExitStack() as stack:
-        urls = {}
-        if args.replay:
-            server = stack.enter_context(ReplayServer(Path(args.replay)))
-            urls = {f"{s}_base_url": server.base_url(s) for s in ("eurostat", "genesis", "desi")}
-            log.info("replaying recorded responses from %s at %s", args.replay, server.url)
+        urls = _base_urls(stack, args.replay)
         if args.parallel > 1:
             success = _run_parallel(args, urls)
         else:
@@ -65,6 +79,27 @@ def cmd_run(args: argparse.Namespace) -> int:
             success = defs.resolve_job_def("refresh_all").execute_in_process(
                 raise_on_error=False).success
     return _report_run(Warehouse(args.warehouse), success)
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from kmu_pipeline.catalogue_check import check_catalogue
+    from kmu_pipeline.defs.resources import SourcesResource
+
+    with contextlib.ExitStack() as stack:
+        sources = SourcesResource(landing_dir=args.landing, **_base_urls(stack, args.replay))
+        catalogue = load_catalogue()
+        results = check_catalogue(catalogue, sources.client(),
+                                  {name: sources.base_url(name) for name in catalogue.sources})
+    print(tabulate([(r.dataset, r.source, r.code, r.status, r.detail) for r in results],
+                   headers=["entry", "source", "code", "status", "what is wrong"],
+                   maxcolwidths=[None, None, None, None, 90]))
+    failed = [r for r in results if r.failed]
+    skipped = [r for r in results if r.status == "skipped"]
+    print(f"{len(results) - len(failed) - len(skipped)} of {len(results)} entries match the "
+          f"agencies' structures; {len(failed)} do not; {len(skipped)} not checked")
+    return 1 if failed else 0
 
 
 def _check_genesis_credentials() -> None:
@@ -142,8 +177,9 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "tables": cmd_tables, "query": cmd_query,
-            "docs": cmd_docs, "replay-server": cmd_replay_server}
+COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "catalogue": cmd_catalogue,
+            "tables": cmd_tables, "query": cmd_query, "docs": cmd_docs,
+            "replay-server": cmd_replay_server}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except (KmuError, FileNotFoundError) as exc:
+    except (KmuError, CatalogueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +19,12 @@ import duckdb
 import pandas as pd
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
-from kmu_pipeline.chunk_insert import ARROW_SCHEMA, insert_chunks
-from kmu_pipeline.errors import KmuError, SchemaError
+from kmu_pipeline.chunk_insert import ARROW_SCHEMA
+from kmu_pipeline.errors import EmptyAnswerError, KmuError, NoDataError, SchemaError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse import sdmx_csv, sdmx_ml
-from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
 from kmu_pipeline.schemas import Observations, column_descriptions
-from kmu_pipeline.sources import eurostat
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.sources.registry import adapter_for
 from kmu_pipeline.validation import TableValidation, validate_table
 from kmu_pipeline.warehouse import Warehouse, swap_in, transaction
 
@@ -63,45 +60,14 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None or isinstance(self.error, NoDataError)
 
     @property
-    def urls(self) -> list[str]:
-        return [item.url for item in self.landed]
-
-
-def _fetch(dataset: Dataset, client: HttpClient, catalogue: Catalogue,
-           base_url: str) -> list[Landed]:
-    if dataset.source == "eurostat":
-        return eurostat.fetch_dataset(dataset, client, catalogue.sources["eurostat"], base_url)
-    if dataset.source == "genesis":
-        from kmu_pipeline.sources import genesis
-
-        return genesis.fetch_dataset(dataset, client, base_url)
-    raise KmuError(f"no fetcher for source {dataset.source!r}", dataset=dataset.name)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, landed: Landed,
-            body: Path, catalogue: Catalogue) -> int:
-    """Insert one landed answer's observations into `target`; return the rows inserted."""
-    if dataset.source == "eurostat":
-        dims = list(catalogue.sources["eurostat"].options["dimensions"])
-        with open(body, "rb") as fh:
-            xml = fh.read(64).lstrip().startswith(b"<")
-        if xml and "xml" in landed.content_type:
-            try:
-                return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset,
-                                                                       dims))
-            except SplitFailed:  # a half did not parse: again in one piece, for the real error
-                con.execute(f"delete from {target} where request_id = ?", [landed.request_id])
-                return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset,
-                                                                       dims, halves=False))
-        return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
-    if dataset.source == "genesis":
-        from kmu_pipeline.parse import genesis_ffcsv
-
-        return insert_chunks(con, target, genesis_ffcsv.parse_landed(landed, body, dataset))
-    raise KmuError(f"no parser for source {dataset.source!r}", dataset=dataset.name)
+    def status(self) -> str:
+        """ok, no_data (the agency said so explicitly) or stale (the last good data kept)."""
+        if isinstance(self.error, NoDataError):
+            return "no_data"
+        return "ok" if self.error is None else "stale"
 
 
 def schema_error(result: TableValidation, dataset: Dataset, url: str) -> SchemaError:
@@ -137,12 +103,15 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     """Load, validate and swap in one dataset's answers in one transaction; return its rows."""
     incoming = f"{dataset.table}__incoming"
     url = landed[0].url if landed else dataset.name
+    adapter, source = adapter_for(dataset.source), catalogue.sources[dataset.source]
     with transaction(con):
         clock = time.perf_counter()
         create_observations_table(con, incoming)
-        rows = sum(_insert(con, incoming, dataset, item, item.body_path(landing_root), catalogue)
-                   for item in landed)
+        rows = sum(adapter.load(con, incoming, dataset, source, item,
+                                item.body_path(landing_root)) for item in landed)
         seconds["load"] = time.perf_counter() - clock
+        if rows == 0:
+            refuse_emptying(con, dataset, url)
         result = validate_table(con, incoming, Observations)
         seconds.update(result.seconds)
         if not result.passed:
@@ -163,6 +132,17 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     return rows
 
 
+def refuse_emptying(con: duckdb.DuckDBPyConnection, dataset: Dataset, url: str) -> None:
+    """An answer without observations never replaces a table that has some: a header-only or
+    cut answer is not the agency withdrawing its data (that is said explicitly, NoDataError)."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
+                         "table_name = ?", [dataset.table]).fetchone()[0]
+    had = con.execute(f"select count(*) from {dataset.table}").fetchone()[0] if exists else 0
+    if had:
+        raise EmptyAnswerError(f"the answer holds no observations; the last good table has "
+                               f"{had} and was kept", dataset=dataset.name, url=url)
+
+
 def ensure_table(con, dataset: Dataset) -> None:
     """An empty raw table, so downstream SQL works before a dataset's first success."""
     create_observations_table(con, dataset.table, replace=False)
@@ -176,6 +156,7 @@ def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
 
 def record_status(con, dataset: Dataset, report: IngestReport) -> None:
     landed = report.landed
+    ok = report.ok
     con.execute("""
         insert into meta.dataset_status as s values
             (?, ?, ?, ?, ?, ?, case when ? then now() end, now(), ?)
@@ -188,12 +169,12 @@ def record_status(con, dataset: Dataset, report: IngestReport) -> None:
             last_success_at = coalesce(excluded.last_success_at, s.last_success_at),
             last_attempt_at = excluded.last_attempt_at,
             error = excluded.error
-    """, [dataset.table, "ok" if report.ok else "stale",
-          report.rows if report.ok else None,
-          ",".join(i.request_id for i in landed) if report.ok else None,
-          " ".join(i.url for i in landed) if report.ok else None,
-          ",".join(i.sha256 for i in landed) if report.ok else None,
-          report.ok, None if report.ok else str(report.error)])
+    """, [dataset.table, report.status,
+          report.rows if ok else None,
+          ",".join(i.request_id for i in landed) if ok else None,
+          " ".join(i.url for i in landed) if ok else None,
+          ",".join(i.sha256 for i in landed) if ok else None,
+          ok, None if report.error is None else str(report.error)])
     for item in landed:
         con.execute("insert or replace into meta.requests values (?, ?, ?, ?, ?, ?, ?)",
                     [item.request_id, dataset.table, item.url, item.retrieved_at, item.sha256,
@@ -202,14 +183,19 @@ def record_status(con, dataset: Dataset, report: IngestReport) -> None:
 
 def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
                     warehouse: Warehouse, run_id: str,
-                    catalogue: Catalogue | None = None,
-                    on_error: Callable[[KmuError], None] | None = None) -> IngestReport:
-    """Bring one raw table up to date in this run's build; never raises a KmuError."""
+                    catalogue: Catalogue | None = None) -> IngestReport:
+    """Bring one raw table up to date in this run's build; never raises a KmuError.
+
+    The source's adapter checks the entry against the agency's structure before it asks for
+    data, and returns data bodies only. A failure keeps the last good table (status stale);
+    the agency saying explicitly that the key has no data empties it (status no_data)."""
     catalogue = catalogue or load_catalogue()
     report = IngestReport(dataset=dataset.name, table=dataset.table)
     clock = time.perf_counter()
     try:
-        report.landed = _fetch(dataset, client, catalogue, base_url)
+        adapter = adapter_for(dataset.source)
+        report.landed = adapter.fetch(dataset, catalogue.sources[dataset.source], client,
+                                      base_url)
         report.seconds["fetch"] = time.perf_counter() - clock
         with warehouse.connect_build(run_id) as con:
             report.unchanged = _unchanged(con, dataset, report.landed)
@@ -220,6 +206,12 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
                                        catalogue, report.seconds)
             record_status(con, dataset, report)
         log.info("%s: %d observations", dataset.table, report.rows)
+    except NoDataError as exc:
+        report.error = exc
+        log.warning("%s", exc)
+        with warehouse.connect_build(run_id) as con, transaction(con):
+            create_observations_table(con, dataset.table)
+            record_status(con, dataset, report)
     except KmuError as exc:
         report.error = exc
         report.failure_cases = getattr(exc, "failure_cases", None)
@@ -227,6 +219,4 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
         with warehouse.connect_build(run_id) as con:
             ensure_table(con, dataset)
             record_status(con, dataset, report)
-        if on_error:
-            on_error(exc)
     return report

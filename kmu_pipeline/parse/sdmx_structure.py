@@ -1,4 +1,5 @@
-"""SDMX-ML 2.1 structure messages (codelists) -> label rows, parsed by sdmx1.
+"""SDMX-ML 2.1 structure messages, parsed by sdmx1: codelists -> label rows, a dataflow with its
+data structure -> the codes it has (checked before any data request).
 
 Structure messages are small, so sdmx1's full object model is the right tool here: it handles
 the SDMX information model (localised names, versions, partial codelists) that a hand parser
@@ -7,7 +8,10 @@ would get wrong.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 import sdmx
@@ -42,3 +46,87 @@ def parse_codelists(landed: Landed, body_path: Path) -> pd.DataFrame:
 class _Named:
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+@dataclass(frozen=True)
+class FlowStructure:
+    """What a dataflow has, as the agency's own structure message says: the key's dimensions in
+    order and, per dimension, the codes that hold data (Eurostat's `detail=referencepartial`
+    codelists, narrowed by an actual content constraint when the message carries one)."""
+
+    flow: str
+    dimensions: tuple[str, ...]
+    codes: Mapping[str, frozenset[str]]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def last_update(self) -> str:
+        """Eurostat's UPDATE_DATA annotation: when the flow's data last changed upstream."""
+        return self.annotations.get("UPDATE_DATA", "")
+
+    def years(self) -> tuple[int | None, int | None]:
+        """The oldest and latest period with data (OBS_PERIOD_OVERALL_* annotations)."""
+        def year(name: str) -> int | None:
+            text = self.annotations.get(name, "")[:4]
+            return int(text) if text.isdigit() else None
+        return year("OBS_PERIOD_OVERALL_OLDEST"), year("OBS_PERIOD_OVERALL_LATEST")
+
+
+def parse_flow_structure(landed: Landed, body_path: Path) -> FlowStructure:
+    """The dataflow, its data structure and the codes it has, read by sdmx1."""
+    refuse_doctype(body_path, _Named(landed.dataset), landed)
+    try:
+        message = sdmx.read_sdmx(body_path)
+    except Exception as exc:  # sdmx1 raises many types for bad input; name the request
+        raise MalformedPayloadError(f"unreadable SDMX structure message: {exc}",
+                                    dataset=landed.dataset, url=landed.url) from exc
+    flows = list(getattr(message, "dataflow", {}).values())
+    if len(flows) != 1:
+        raise MalformedPayloadError(f"structure message holds {len(flows)} dataflows, not one",
+                                    dataset=landed.dataset, url=landed.url)
+    flow = flows[0]
+    dsd = flow.structure
+    if dsd is None or not len(dsd.dimensions.components):  # a reference: the DSD is beside it
+        dsd = message.structure.get(getattr(dsd, "id", ""), dsd)
+    if dsd is None or not len(dsd.dimensions.components):
+        raise MalformedPayloadError(f"structure message has no data structure for {flow.id}",
+                                    dataset=landed.dataset, url=landed.url)
+    dimensions = tuple(d.id for d in dsd.dimensions.components
+                       if not isinstance(d, sdmx.model.common.TimeDimension))
+    codes = {d.id: _dimension_codes(message, d) for d in dsd.dimensions.components
+             if d.id in dimensions}
+    codes.update(_constrained_codes(message))
+    annotations = {str(a.type): str(a.title) for a in flow.annotations if a.type}
+    return FlowStructure(flow=flow.id, dimensions=dimensions, codes=MappingProxyType(codes),
+                         annotations=MappingProxyType(annotations))
+
+
+def _dimension_codes(message, dimension) -> frozenset[str]:
+    """The codes of the dimension's codelist; Eurostat may send the partial codelist in two
+    versions (khaeru/sdmx#116): every partial version counts, a full one (all codes the
+    codelist knows, not those the flow has) does not."""
+    representation = dimension.local_representation
+    codelist = representation.enumerated if representation is not None else None
+    if codelist is None:
+        return frozenset()
+    found = {code.id for code in codelist}
+    for other in message.codelist.values():
+        if other.id == codelist.id and str(other.is_partial).lower() == "true":
+            found |= {code.id for code in other}
+    return frozenset(found)
+
+
+def _constrained_codes(message) -> dict[str, frozenset[str]]:
+    """Codes of an actual content constraint's cube regions, where the message has one."""
+    narrowed: dict[str, frozenset[str]] = {}
+    for constraint in getattr(message, "constraint", {}).values():
+        role = getattr(getattr(constraint, "role", None), "role", None)
+        if str(getattr(role, "name", role)).lower() != "actual":
+            continue
+        for region in getattr(constraint, "data_content_region", []):
+            if not region.included:
+                continue
+            for dimension, selection in region.member.items():
+                values = frozenset(v.value for v in selection.values)
+                narrowed[dimension.id] = narrowed.get(dimension.id, frozenset()) | values
+    return narrowed

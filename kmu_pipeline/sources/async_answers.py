@@ -1,7 +1,10 @@
 """Eurostat's asynchronous API: a data request Eurostat decides to process in the background is
-answered with a SOAP envelope `asyncResponse` holding a key and a status (SUBMITTED or
-PROCESSING). The key is then polled at `1.0/async/status/{key}` until AVAILABLE (EXPIRED means
-the result is gone) and the data fetched from `1.0/async/data/{key}`, bounded in time.
+answered (HTTP 200) with a SOAP envelope instead of data: `syncResponse` holding
+`<queued><id>UUID</id><status>SUBMITTED</status></queued>` (the data endpoint), or
+`asyncResponse` holding a key and a status (the status endpoint, as in Eurostat's OpenAPI
+description). The id is then polled at `1.0/async/status/{id}` until AVAILABLE (EXPIRED means
+the result is gone) and the data fetched from `1.0/async/data/{id}`, bounded in time
+(polling.poll). The envelope never reaches a parser as data.
 
 Both endpoints sit beside the SDMX service (`.../api/dissemination/1.0/async/...` next to
 `.../api/dissemination/sdmx/2.1`). The envelopes are tiny and read with two anchored regular
@@ -12,28 +15,30 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, NotFoundError, TooLargeError
 from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.parse.formats import head
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.sources.polling import poll
 
 log = logging.getLogger(__name__)
 ASYNC_POLL_SECONDS = 30.0
 ASYNC_MAX_WAIT = 30 * 60.0
-_KEY = re.compile(rb"<(?:\w+:)?key>\s*([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})\s*<")
+# <key> in an asyncResponse, <id> inside <queued> of a syncResponse
+_KEY = re.compile(rb"<(?:\w+:)?(?:key|id)>\s*([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+                  rb"\s*<")
 _STATUS = re.compile(rb"<(?:\w+:)?status>\s*(SUBMITTED|PROCESSING|AVAILABLE|EXPIRED)\s*<")
 
 
 def async_key(body: Path) -> str | None:
-    """The request key when `body` is an asyncResponse envelope, else None."""
-    with open(body, "rb") as fh:
-        head = fh.read(8192)
-    if b"asyncResponse" not in head:
+    """The request id when `body` is a queued (syncResponse) or asyncResponse envelope."""
+    start = head(body, 8192)
+    if b"syncResponse" not in start:  # also matches asyncResponse
         return None
-    match = _KEY.search(head)
+    match = _KEY.search(start)
     return match.group(1).decode() if match else None
 
 
@@ -55,31 +60,26 @@ def follow_async(dataset: Dataset, client: HttpClient, base_url: str, submitted:
                  key: str, *, accept: str = "", poll_seconds: float | None = None,
                  max_wait: float | None = None) -> Landed:
     """Poll the key's status until AVAILABLE, then land the data as the dataset's body."""
-    poll = ASYNC_POLL_SECONDS if poll_seconds is None else poll_seconds
     bound = ASYNC_MAX_WAIT if max_wait is None else max_wait
     base = async_base(base_url)
     status_request = Request(source=submitted.source, dataset=dataset.name,
                              path=f"1.0/async/status/{key}", accept="application/xml")
-    deadline = time.monotonic() + bound
-    checks = 0
-    while True:
-        checks += 1
+    last = {"state": "SUBMITTED"}
+
+    def available() -> bool | None:
         landed = client.fetch(status_request, base, conditional=False)
-        state = _status(landed.body_path(client.landing.root), dataset, landed)
-        if state == "AVAILABLE":
-            break
-        if state == "EXPIRED":
+        last["state"] = _status(landed.body_path(client.landing.root), dataset, landed)
+        if last["state"] == "EXPIRED":
             raise NotFoundError(f"Eurostat's asynchronous result {key} expired before it was "
                                 f"fetched; the next run asks again", dataset=dataset.name,
                                 url=landed.url)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TooLargeError(f"Eurostat's asynchronous request {key} still {state} after "
-                                f"{checks} checks in {bound:.0f}s", dataset=dataset.name,
-                                url=submitted.url)
-        log.info("%s: asynchronous request %s %s (check %d); next check in %.0fs",
-                 dataset.name, key, state, checks, min(poll, remaining))
-        time.sleep(min(poll, remaining))
+        return True if last["state"] == "AVAILABLE" else None
+
+    poll(available, every=ASYNC_POLL_SECONDS if poll_seconds is None else poll_seconds,
+         within=bound, waiting_for=f"{dataset.name}: asynchronous request {key}",
+         on_timeout=lambda checks: TooLargeError(
+             f"Eurostat's asynchronous request {key} still {last['state']} after {checks} "
+             f"checks in {bound:.0f}s", dataset=dataset.name, url=submitted.url))
     data_request = Request(source=submitted.source, dataset=dataset.name,
                            path=f"1.0/async/data/{key}", accept=accept)
     return client.fetch(data_request, base, conditional=False)

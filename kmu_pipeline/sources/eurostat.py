@@ -1,28 +1,49 @@
-"""Eurostat SDMX 2.1 dissemination API: data as SDMX-CSV, codelists as SDMX-ML.
+"""Eurostat SDMX 2.1 dissemination API: the source adapter.
 
-sdmx1 builds the query URLs (its ESTAT source knows the resource paths and key syntax) and parses
-the structure messages; the data itself comes as SDMX-CSV, which DuckDB streams at ~1M
-observations/s, where sdmx1's object model manages ~10k/s (see bench/). An answer too large to
-send at once arrives as an empty SDMX-ML message whose footer (code 413) names a file URL;
-large_answers.py polls it, with a bound, and unzips the data.
+Before any data request, `check_dataset` reads the flow's structure, as Eurostat answers
+`dataflow/ESTAT/{flow}/latest?references=descendants&detail=referencepartial`: the dataflow
+(with its UPDATE_DATA and OBS_PERIOD_OVERALL_* annotations), its data structure (the key's
+dimensions in order) and the codelists cut to the codes the flow has data for (`isPartial`),
+or an actual content constraint where the message carries one. Every code the catalogue entry
+asks for is checked against it (conformance.py); a mismatch fails the dataset before Eurostat is
+asked for data it would refuse. The structure is landed and refreshed conditionally like data.
+
+Data comes as SDMX-CSV, which DuckDB streams at ~1M observations/s (sdmx1's object model: ~10k/s,
+bench/). What Eurostat sends instead of data stays here: a queued request (a SOAP envelope,
+async_answers.py) is followed to its data; an answer "written to a file" (an empty SDMX-ML
+message with a 413 footer, large_answers.py) to the file. A fault, an HTML page or an empty body
+is an error naming the request, never data.
 """
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import duckdb
 import sdmx
 
 from kmu_pipeline.catalogue import Dataset, Source
+from kmu_pipeline.chunk_insert import insert_chunks
+from kmu_pipeline.conformance import Mismatch, find_mismatches, raise_for_mismatches
+from kmu_pipeline.errors import MalformedPayloadError, RefusedError
 from kmu_pipeline.landing import Landed, Request
-from kmu_pipeline.parse.sdmx_ml import footer_file_url
+from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+from kmu_pipeline.parse.formats import BodyKind, fault_text, preview, sniff
+from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
+from kmu_pipeline.parse.sdmx_structure import FlowStructure, parse_flow_structure
+from kmu_pipeline.sources.adapter import SourceAdapter
 from kmu_pipeline.sources.async_answers import async_key, follow_async
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.sources.large_answers import follow_footer
 
+NAME = "eurostat"
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
+STRUCTURE = "application/vnd.sdmx.structure+xml;version=2.1"
 STRUCTURE_DATASET = "codelists"
+# The dimensions whose codes come from the entry's code maps; the others from its filters.
+MAPPED_DIMENSIONS = {"size_emp": "size_classes", "indic_is": "indicators", "unit": "units"}
 
 
 def _client(base_url: str) -> sdmx.Client:
@@ -34,66 +55,145 @@ def _client(base_url: str) -> sdmx.Client:
     return client
 
 
-def _relative(prepared_url: str, base_url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    parts = urlsplit(prepared_url)
-    path = parts.path[len(urlsplit(base_url).path.rstrip("/")):].lstrip("/")
-    return path, tuple(parse_qsl(parts.query, keep_blank_values=True))
+def _request(source: Source, dataset: str, resource: str, resource_id: str,
+             accept: str, **kwargs) -> Request:
+    """A request built by sdmx1 (it knows Eurostat's resource paths and key syntax), relative
+    to the base URL so that live and replay share it."""
+    prepared = _client(source.base_url).get(resource, resource_id, dry_run=True, **kwargs)
+    parts = urlsplit(prepared.url)
+    path = parts.path[len(urlsplit(source.base_url).path.rstrip("/")):].lstrip("/")
+    return Request(source=NAME, dataset=dataset, path=path,
+                   query=tuple(parse_qsl(parts.query, keep_blank_values=True)), accept=accept)
+
+
+def requested_codes(dataset: Dataset, dimensions: list[str]) -> dict[str, list[str]]:
+    """Dimension -> the codes the entry asks for (an absent dimension = all codes)."""
+    codes = {}
+    for dim in dimensions:
+        mapped = MAPPED_DIMENSIONS.get(dim)
+        chosen = list(getattr(dataset, mapped)) if mapped else (
+            [dataset.filters[dim]] if dim in dataset.filters else [])
+        if chosen:
+            codes[dim] = chosen
+    return codes
 
 
 def series_key(dataset: Dataset, dimensions: list[str]) -> str:
     """Dot-separated key: size_emp/indic_is/unit from the catalogue maps, the rest from filters."""
-    mapped = {
-        "size_emp": list(dataset.size_classes),
-        "indic_is": list(dataset.indicators),
-        "unit": list(dataset.units),
-    }
-    parts = []
-    for dim in dimensions:
-        codes = mapped.get(dim) or ([dataset.filters[dim]] if dim in dataset.filters else [])
-        parts.append("+".join(codes))
-    return ".".join(parts)
+    codes = requested_codes(dataset, dimensions)
+    return ".".join("+".join(codes.get(dim, [])) for dim in dimensions)
 
 
 def data_request(dataset: Dataset, source: Source) -> Request:
     """The SDMX-CSV data query of one catalogue entry."""
-    base = source.base_url
-    params = {"format": "SDMX-CSV"}
+    params = {}
     if dataset.start_period:
         params["startPeriod"] = str(dataset.start_period)
     if dataset.end_period:
         params["endPeriod"] = str(dataset.end_period)
     key = series_key(dataset, list(source.options["dimensions"]))
+    request = _request(source, dataset.name, "data", dataset.code, SDMX_CSV, key=key,
+                       params=params)
     # sdmx1 validates its own params; format is Eurostat-specific, so it is appended here.
-    sdmx_params = {k: v for k, v in params.items() if k != "format"}
-    prepared = _client(base).get("data", dataset.code, key=key, params=sdmx_params, dry_run=True)
-    path, query = _relative(prepared.url, base)
-    return Request(source="eurostat", dataset=dataset.name, path=path,
-                   query=(*query, ("format", "SDMX-CSV")), accept=SDMX_CSV)
+    return Request(source=NAME, dataset=dataset.name, path=request.path,
+                   query=(*request.query, ("format", "SDMX-CSV")), accept=SDMX_CSV)
+
+
+def structure_request(dataset: Dataset, source: Source) -> Request:
+    """The flow's dataflow, data structure and partial codelists in one structure message."""
+    return _request(source, dataset.name, "dataflow", dataset.code, STRUCTURE,
+                    params={"references": "descendants", "detail": "referencepartial"})
 
 
 def codelist_request(codelist_id: str, source: Source) -> Request:
-    prepared = _client(source.base_url).get("codelist", codelist_id, dry_run=True)
-    path, query = _relative(prepared.url, source.base_url)
-    return Request(source="eurostat", dataset=STRUCTURE_DATASET, path=path, query=query,
-                   accept="application/vnd.sdmx.structure+xml;version=2.1")
+    return _request(source, STRUCTURE_DATASET, "codelist", codelist_id,
+                    "application/vnd.sdmx.structure+xml;version=2.1")
 
 
-def fetch_dataset(dataset: Dataset, client: HttpClient, source: Source,
+def structure_mismatches(dataset: Dataset, source: Source,
+                         structure: FlowStructure) -> list[Mismatch]:
+    """What the entry asks that the flow does not have: key order, codes, periods."""
+    dimensions = list(source.options["dimensions"])
+    if list(structure.dimensions) != dimensions:
+        return [Mismatch("key", tuple(dimensions), structure.dimensions,
+                         note=f"the catalogue builds keys as {dimensions}, the flow's key is "
+                              f"{list(structure.dimensions)}")]
+    found = find_mismatches(requested_codes(dataset, dimensions), structure.codes)
+    oldest, latest = structure.years()
+    if dataset.start_period and latest and dataset.start_period > latest:
+        found.append(Mismatch("periods", (str(dataset.start_period),), (),
+                              note=f"start_period {dataset.start_period} is after the flow's "
+                                   f"latest period {latest} (oldest {oldest})"))
+    return found
+
+
+def check_dataset(dataset: Dataset, source: Source, client: HttpClient,
+                  base_url: str) -> FlowStructure:
+    """Land the flow's structure and check the entry against it; raises on any mismatch."""
+    landed = client.fetch(structure_request(dataset, source), base_url)
+    body = landed.body_path(client.landing.root)
+    sdmx_ml.refuse_doctype(body, dataset, landed)
+    kind = sniff(body)
+    if kind is not BodyKind.SDMX_STRUCTURE:
+        _refuse(kind, body, dataset, landed, "a structure message")
+    structure = parse_flow_structure(landed, body)
+    raise_for_mismatches(dataset, structure_mismatches(dataset, source, structure),
+                         f"Eurostat's flow {structure.flow}", landed.url)
+    return structure
+
+
+def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient,
                   base_url: str) -> list[Landed]:
-    """Download (or confirm unchanged) the data of one Eurostat dataset; a "written to a file"
-    answer (413 footer) is followed to the file (large_answers.py), a queued one to the
-    asynchronous API's data endpoint (async_answers.py)."""
+    """Check the entry against the flow's structure, then download (or confirm unchanged) its
+    data; only data bodies come out."""
+    check_dataset(dataset, source, client, base_url)
     request = data_request(dataset, source)
     landed = client.fetch(request, base_url)
-    key = async_key(landed.body_path(client.landing.root))
-    if key is not None:  # queued by Eurostat's asynchronous API (async_answers.py)
-        return [follow_async(dataset, client, base_url, landed, key, accept=request.accept)]
-    file_url = footer_file_url(landed.body_path(client.landing.root), dataset, landed)
-    if file_url is None:
-        return [landed]
-    return [follow_footer(dataset, client, base_url, landed, file_url)]
+    body = landed.body_path(client.landing.root)
+    sdmx_ml.refuse_doctype(body, dataset, landed)  # before anything reads the XML
+    kind = sniff(body)
+    if kind is BodyKind.SOAP_ASYNC and (key := async_key(body)) is not None:
+        landed = follow_async(dataset, client, base_url, landed, key, accept=request.accept)
+    elif kind is BodyKind.SDMX_DATA and (file_url := sdmx_ml.footer_file_url(
+            body, dataset, landed)) is not None:
+        landed = follow_footer(dataset, client, base_url, landed, file_url)
+    body = landed.body_path(client.landing.root)
+    kind = sniff(body)
+    if kind not in (BodyKind.SDMX_CSV, BodyKind.SDMX_DATA):
+        _refuse(kind, body, dataset, landed, "data")
+    return [landed]
+
+
+def _refuse(kind: BodyKind, body: Path, dataset: Dataset, landed: Landed, expected: str) -> None:
+    """An answer that is not what was asked for: a fault is a refusal, anything else malformed."""
+    if kind in (BodyKind.SOAP_FAULT, BodyKind.SDMX_ERROR):
+        code, text = fault_text(body)
+        raise RefusedError(f"Eurostat answered HTTP {landed.status} with a fault instead of "
+                           f"{expected}: fault {code or '?'}: {text} [answer kept at {body}]",
+                           dataset=dataset.name, url=landed.url)
+    raise MalformedPayloadError(
+        f"expected {expected}, got {kind.value} (content-type {landed.content_type or '?'}; "
+        f"body starts {preview(body)!r}) [answer kept at {body}]",
+        dataset=dataset.name, url=landed.url)
+
+
+def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, source: Source,
+                landed: Landed, body: Path) -> int:
+    """Insert one landed data answer's observations into `target`; return the rows inserted."""
+    dims = list(source.options["dimensions"])
+    if sniff(body) is BodyKind.SDMX_DATA:
+        try:
+            return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims))
+        except SplitFailed:  # a half did not parse: again in one piece, for the real error
+            con.execute(f"delete from {target} where request_id = ?", [landed.request_id])
+            return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims,
+                                                                   halves=False))
+    return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
 
 
 def fetch_codelists(client: HttpClient, source: Source, base_url: str) -> list[Landed]:
     return [client.fetch(codelist_request(cl, source), base_url)
             for cl in source.options.get("codelists", [])]
+
+
+ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed)

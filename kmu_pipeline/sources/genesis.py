@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kmu_pipeline.catalogue import Dataset
+import duckdb
+
+from kmu_pipeline.catalogue import Dataset, Source
+from kmu_pipeline.chunk_insert import insert_chunks
+from kmu_pipeline.conformance import Mismatch, find_mismatches, raise_for_mismatches
 from kmu_pipeline.errors import (
     AuthError,
     KmuError,
@@ -33,7 +37,10 @@ from kmu_pipeline.errors import (
     TooLargeError,
 )
 from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.parse import genesis_ffcsv
+from kmu_pipeline.sources.adapter import SourceAdapter
 from kmu_pipeline.sources.http import HttpClient
+from kmu_pipeline.sources.polling import poll
 
 log = logging.getLogger(__name__)
 
@@ -205,37 +212,86 @@ class _Call:
 
     def wait_for(self, name: str) -> Landed:
         request = results_request(self.dataset, name)
-        deadline = time.monotonic() + self.jobs.max_wait_seconds
-        while True:
+
+        def result_if_ready() -> Landed | None:
             landed, status = self.fetch(request)
             if status and status[0] == 0:
                 return landed
             if status is None or status[0] != 104:
                 self.check(status or (0, "results answered with a file"), request)
-            if time.monotonic() + self.jobs.poll_seconds > deadline:
-                raise self.error(TooLargeError, 104, f"job {name} not ready after "
-                                 f"{self.jobs.max_wait_seconds:.0f}s", request)
-            log.info("%s: job %s not ready, polling again in %.0fs", self.dataset.name, name,
-                     self.jobs.poll_seconds)
-            self.sleep(self.jobs.poll_seconds)
+            return None  # 104: not ready yet
+
+        return poll(result_if_ready, every=self.jobs.poll_seconds,
+                    within=self.jobs.max_wait_seconds, sleep=self.sleep,
+                    waiting_for=f"{self.dataset.name}: GENESIS job {name}",
+                    on_timeout=lambda checks: self.error(
+                        TooLargeError, 104, f"job {name} not ready after "
+                        f"{self.jobs.max_wait_seconds:.0f}s ({checks} checks)", request))
 
 
-def fetch_dataset(dataset: Dataset, client: HttpClient, base_url: str, *,
+NAME = "genesis"
+VALUE_VARIABLE = "value_variable_code"  # indicator_variable: each indicator is a value variable
+
+
+def table_variables(body: Path) -> frozenset[str]:
+    """Every variable code of a metadata/table answer: the statistic's head with its value
+    variables, the columns, rows, subtitle and subheading, at any depth."""
+    try:
+        structure = json.loads(body.read_text(encoding="utf-8"))["Object"]["Structure"]
+    except (ValueError, KeyError, TypeError):
+        return frozenset()
+    codes: set[str] = set()
+    pending = [structure]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if node.get("Code") and node.get("Type") == "Merkmal":
+                codes.add(str(node["Code"]))
+            pending.extend(v for v in node.values() if isinstance(v, dict | list))
+    return frozenset(codes)
+
+
+def variable_mismatches(dataset: Dataset, variables: frozenset[str]) -> list[Mismatch]:
+    """The entry's variables and value variables that the table's metadata does not list."""
+    opts = dataset.options
+    classifying = [opts.get("indicator_variable"), opts.get("size_variable"),
+                   opts.get("nace_variable")]
+    requested = {"variables": [str(v) for v in classifying if v and v != VALUE_VARIABLE],
+                 "value variables": [*dataset.units]}
+    if opts.get("indicator_variable") == VALUE_VARIABLE:
+        requested["value variables"] += [c for c in dataset.indicators if c not in dataset.units]
+    return find_mismatches({k: v for k, v in requested.items() if v},
+                           {"variables": variables, "value variables": variables})
+
+
+def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
+                  env: dict[str, str] | None = None) -> Landed:
+    """Land the table's metadata and check the entry's variables against it."""
+    creds = require_credentials(base_url, env, dataset.name)
+    call = _Call(dataset, client, base_url, creds, JobPolicy())
+    request = metadata_request(dataset)
+    meta, status = call.fetch(request)
+    if status is None or status[0] != 0:
+        call.check(status or (0, "metadata answered with a file"), request)
+    raise_for_mismatches(dataset, variable_mismatches(dataset, table_variables(
+        meta.body_path(client.landing.root))), f"GENESIS table {dataset.code}", meta.url)
+    return meta
+
+
+def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
                   jobs: JobPolicy | None = None, env: dict[str, str] | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> list[Landed]:
     """Land one table (via the job route when it is too large); metadata first, always.
 
-    The metadata answer (small) is landed before the table so a run records which version of
-    the table it read; the ingest's sha256 comparison then skips parsing an unchanged body.
+    The metadata answer (small) is landed and checked before the table, so a run records which
+    version of the table it read and never asks for variables the table does not have; the
+    ingest's sha256 comparison then skips parsing an unchanged body.
     """
-    creds = require_credentials(base_url, env, dataset.name)
-    call = _Call(dataset, client, base_url, creds, jobs or JobPolicy(), sleep)
-    meta_request = metadata_request(dataset)
     root = client.landing.root
-    previous_meta = client.landing.latest(meta_request)
-    meta, status = call.fetch(meta_request)
-    if status is None or status[0] != 0:
-        call.check(status or (0, "metadata answered with a file"), meta_request)
+    previous_meta = client.landing.latest(metadata_request(dataset))
+    meta = check_dataset(dataset, source, client, base_url, env=env)
     previous_table = client.landing.latest(table_request(dataset))
     if (previous_meta is not None and previous_table is not None
             and read_status(previous_table, previous_table.body_path(root)) is None
@@ -245,7 +301,14 @@ def fetch_dataset(dataset: Dataset, client: HttpClient, base_url: str, *,
         log.info("%s: table %s unchanged since %s", dataset.name, dataset.code,
                  table_updated(meta.body_path(root)))
         return [client.landing.record_not_modified(previous_table)]
-    return call.table()
+    creds = require_credentials(base_url, env, dataset.name)
+    return _Call(dataset, client, base_url, creds, jobs or JobPolicy(), sleep).table()
+
+
+def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, source: Source,
+                landed: Landed, body: Path) -> int:
+    """Insert one landed ffcsv table's observations into `target`."""
+    return insert_chunks(con, target, genesis_ffcsv.parse_landed(landed, body, dataset))
 
 
 def table_updated(body: Path) -> str:
@@ -254,3 +317,6 @@ def table_updated(body: Path) -> str:
         return str(json.loads(body.read_text(encoding="utf-8"))["Object"].get("Updated") or "")
     except (ValueError, KeyError, TypeError, AttributeError):
         return ""
+
+
+ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed)

@@ -6,10 +6,12 @@ Every status code the service uses, the job route for large tables, credentials 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kmu_pipeline.catalogue import load_catalogue
-from kmu_pipeline.errors import AuthError, NotFoundError, TooLargeError
+from kmu_pipeline.errors import AuthError, CatalogueMismatchError, NotFoundError, TooLargeError
 from kmu_pipeline.landing import LandingStore
 from kmu_pipeline.parse.genesis_ffcsv import parse_landed
 from kmu_pipeline.sources import genesis
@@ -19,6 +21,12 @@ from tests.genesis.cassettes import GenesisFake, answers, first
 TOKEN = {"KMU_GENESIS_TOKEN": "tok-3f9a7c2e1b"}
 ACCOUNT = {"KMU_GENESIS_USERNAME": "user-5d1e8a", "KMU_GENESIS_PASSWORD": "pw-9c4b2f7e0a"}
 REGISTER = load_catalogue().dataset("unternehmensregister")
+SOURCE = load_catalogue().sources["genesis"]
+# 12531-0043 (the recorded job route): an entry asking for its value variable BEV030 only, as
+# its recorded metadata/table lists it
+JOB_TABLE = replace(REGISTER, code="12531-0043", indicators={"BEV030": "enterprises"},
+                    units={"BEV030": "enterprises_count"},
+                    options={"indicator_variable": "value_variable_code"})
 
 
 @pytest.fixture
@@ -41,7 +49,7 @@ def test_table_with_token_lands_metadata_and_zip_and_never_the_token(reference, 
     recorded = answers(reference, "52111-0001")
     fake.queue("metadata/table", first(recorded, "metadata/table"))
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
-    landed = genesis.fetch_dataset(REGISTER, client, fake.base_url, env=TOKEN)
+    landed = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
     assert [item.path for item in landed] == ["data/tablefile"]
     rows = next(parse_landed(landed[0], landed[0].body_path(client.landing.root), REGISTER))
     assert len(rows) == 68 and set(rows["year"]) == {2023}
@@ -61,8 +69,8 @@ def test_unchanged_metadata_stamp_skips_the_table_download(reference, fake, clie
     recorded = answers(reference, "52111-0001")
     fake.queue("metadata/table", first(recorded, "metadata/table"))
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
-    first_run = genesis.fetch_dataset(REGISTER, client, fake.base_url, env=TOKEN)
-    second_run = genesis.fetch_dataset(REGISTER, client, fake.base_url, env=TOKEN)
+    first_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
+    second_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
     assert len(fake.calls("data/tablefile")) == 1 and len(fake.calls("metadata/table")) == 2
     assert second_run[0].sha256 == first_run[0].sha256 and second_run[0].not_modified
 
@@ -75,9 +83,10 @@ def test_large_table_job_route_with_account(reference, fake, client):
     polls = [a for a in recorded if a.endpoint == "catalogue/results"]
     fake.queue("catalogue/results", *polls[-3:])
     fake.queue("data/resultfile", first(recorded, "data/resultfile"))
-    table = REGISTER.__class__(**{**REGISTER.__dict__, "code": "12531-0043"})
+    table = JOB_TABLE
     waits = []
-    landed = genesis.fetch_dataset(table, client, fake.base_url, env=ACCOUNT, sleep=waits.append,
+    landed = genesis.fetch_dataset(table, SOURCE, client, fake.base_url, env=ACCOUNT,
+                                   sleep=waits.append,
                                    jobs=genesis.JobPolicy(poll_seconds=0.01, max_wait_seconds=5))
     assert [item.path for item in landed] == ["data/tablefile", "catalogue/results",
                                               "data/resultfile"]
@@ -101,9 +110,9 @@ def test_large_table_with_token_says_tokens_cannot_start_jobs(reference, fake, c
     recorded = answers(reference, "12531-0043")
     fake.queue("metadata/table", first(recorded, "metadata/table"))
     fake.queue("data/tablefile", first(recorded, "data/tablefile", b'"Code":98'))
-    table = REGISTER.__class__(**{**REGISTER.__dict__, "code": "12531-0043"})
+    table = JOB_TABLE
     with pytest.raises(TooLargeError) as err:
-        genesis.fetch_dataset(table, client, fake.base_url, env=TOKEN)
+        genesis.fetch_dataset(table, SOURCE, client, fake.base_url, env=TOKEN)
     text = str(err.value)
     assert "12531-0043" in text and "Status.Code 98" in text and "read-only" in text
     assert "KMU_GENESIS_USERNAME" in text and "data/tablefile" in text
@@ -116,9 +125,10 @@ def test_job_that_never_becomes_ready_fails_within_the_bound(reference, fake, cl
     fake.queue("data/tablefile", first(recorded, "data/tablefile", b'"Code":98'),
                first(recorded, "data/tablefile", b'"Code":99'))
     fake.queue("catalogue/results", first(recorded, "catalogue/results", b'"Code":104'))
-    table = REGISTER.__class__(**{**REGISTER.__dict__, "code": "12531-0043"})
+    table = JOB_TABLE
     with pytest.raises(TooLargeError, match=r"job 12531-0043_175879554 not ready after 1s"):
-        genesis.fetch_dataset(table, client, fake.base_url, env=ACCOUNT, sleep=lambda s: None,
+        genesis.fetch_dataset(table, SOURCE, client, fake.base_url, env=ACCOUNT,
+                              sleep=lambda s: None,
                               jobs=genesis.JobPolicy(poll_seconds=0.3, max_wait_seconds=1))
 
 
@@ -132,7 +142,7 @@ def test_no_cube_and_no_objects_name_table_and_code(reference, fake, client, tab
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
     entry = REGISTER.__class__(**{**REGISTER.__dict__, "code": table})
     with pytest.raises(NotFoundError) as err:
-        genesis.fetch_dataset(entry, client, fake.base_url, env=TOKEN)
+        genesis.fetch_dataset(entry, SOURCE, client, fake.base_url, env=TOKEN)
     assert f"GENESIS table {table} answered Status.Code {code}: {words}" in str(err.value)
     assert "dataset unternehmensregister" in str(err.value)
 
@@ -143,15 +153,28 @@ def test_refused_login_is_an_auth_error(fake, client):
     refused = Answer("metadata/table", 401, "text/html", b"<html>401 Unauthorized</html>")
     fake.queue("metadata/table", refused)
     with pytest.raises(AuthError, match="KMU_GENESIS_TOKEN"):
-        genesis.fetch_dataset(REGISTER, client, fake.base_url, env=TOKEN)
+        genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
 
 
 def test_missing_credentials_fail_before_any_request_in_live_mode(fake, client):
     with pytest.raises(AuthError) as err:
-        genesis.fetch_dataset(REGISTER, client, "https://www-genesis.destatis.de/genesisWS/rest/2020",
-                              env={})
+        genesis.fetch_dataset(REGISTER, SOURCE, client,
+                              "https://www-genesis.destatis.de/genesisWS/rest/2020", env={})
     assert "KMU_GENESIS_TOKEN" in str(err.value) and "KMU_GENESIS_PASSWORD" in str(err.value)
     assert fake.received == []
     # a loopback replay server needs none
     assert genesis.require_credentials(fake.base_url, env={}) is None
     assert repr(genesis.credentials_from_env(ACCOUNT)) == "Credentials(user/password)"
+
+
+def test_variables_the_table_lacks_fail_before_the_table_is_asked_for(reference, fake, client):
+    fake.queue("metadata/table", first(answers(reference, "52111-0001"), "metadata/table"))
+    wrong = replace(REGISTER, options={**REGISTER.options, "size_variable": "BESGK1"},
+                    units={"UNT002": "enterprises_count", "UNT036": "pct_enterprises"})
+    with pytest.raises(CatalogueMismatchError) as err:
+        genesis.fetch_dataset(wrong, SOURCE, client, fake.base_url, env=TOKEN)
+    text = str(err.value)
+    assert "GENESIS table 52111-0001" in text and "dataset unternehmensregister" in text
+    assert "variables: ['BESGK1'] not there (it has BESG12, DINSG, JAHR, UNT002, WZ08U6)" in text
+    assert "value variables: ['UNT036'] not there" in text and "catalogue.toml" in text
+    assert fake.calls("data/tablefile") == []  # nothing asked that the table does not have

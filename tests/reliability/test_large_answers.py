@@ -47,8 +47,9 @@ def _fetch(server, tmp_path, **client_kwargs):
     catalogue = load_catalogue()
     client = HttpClient(landing=LandingStore(tmp_path / "raw"), timeout=(2, 5),
                         retry=RetryPolicy(2, 5, 0.01, 0.05), **client_kwargs)
-    landed = eurostat.fetch_dataset(catalogue.dataset("isoc_cicce_use"), client,
-                                    catalogue.sources["eurostat"], server.base_url("eurostat"))
+    landed = eurostat.fetch_dataset(catalogue.dataset("isoc_cicce_use"),
+                                    catalogue.sources["eurostat"], client,
+                                    server.base_url("eurostat"))
     return catalogue.dataset("isoc_cicce_use"), landed
 
 
@@ -99,7 +100,7 @@ def test_footer_cannot_send_the_client_elsewhere(faults, tmp_path, reference, wh
 @pytest.mark.parametrize("archive, cause", [
     (b"<html>Service unavailable</html>", "is not a ZIP"),
     ("two-members", "expected one file in the ZIP"),
-    ("big-member", "ZIP member exceeds the 5000 byte bound"),
+    ("big-member", "ZIP member exceeds the 20000 byte bound"),
 ])
 def test_bad_archives_are_refused(faults, tmp_path, reference, archive, cause):
     real = (reference / ESTAT / "footer2.zip").read_bytes()
@@ -109,12 +110,18 @@ def test_bad_archives_are_refused(faults, tmp_path, reference, archive, cause):
             zf.writestr("a.xml", "<a/>")
             zf.writestr("../../b.xml", "<b/>")
         archive = buffer.getvalue()
-    elif archive == "big-member":
-        archive = real  # 9,759 bytes unzipped, from 1,231
+    elif archive == "big-member":  # the real member with a long comment: 50 kB from ~1.3 kB
+        with zipfile.ZipFile(io.BytesIO(real)) as zf:
+            (member,) = zf.infolist()
+            xml = zf.read(member)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(member.filename, xml + b"<!--" + b" " * 40_000 + b"-->")
+        archive = buffer.getvalue()
     faults.add(DATA, f.body(_footer(reference, faults), FOOTER_CT))
     faults.add(FILE, f.body(archive, ZIP))
     with pytest.raises(MalformedPayloadError, match=cause):
-        _fetch(faults, tmp_path, max_body_bytes=5000)
+        _fetch(faults, tmp_path, max_body_bytes=20_000)  # the structure answer is ~13 kB
     assert not [p for p in (tmp_path / "raw").rglob("*") if p.name.startswith(".partial")]
     assert all(p.resolve().is_relative_to((tmp_path / "raw").resolve())
                for p in (tmp_path / "raw").rglob("*"))
