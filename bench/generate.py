@@ -153,6 +153,7 @@ def write_sdmx_ml(path: Path, n_obs: int, flow: str) -> None:
             obs = f'      <Obs TIME_PERIOD="{year}"'
             obs += f' OBS_VALUE="{value}"' if value else ""
             obs += f' OBS_FLAG="{flag}"' if flag else ""
+            obs += ' CONF_STATUS="C"' if flag == "c" else ""  # as the CSV's CONF_STATUS column
             buf.append(obs + "/>\n")
             if len(buf) >= 50_000:
                 out.writelines(buf)

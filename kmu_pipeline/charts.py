@@ -31,7 +31,8 @@ COLOURS = ("#9ecae1", "#4292c6", "#08519c", "#fd8d3c")
 AGENCIES = {"genesis": "Statistisches Bundesamt, GENESIS", "eurostat": "Eurostat",
             "desi": "European Commission, DESI"}
 KEY = ("schraffiert: Wert mit Kennzeichen der Quelle (Buchstabe hinter der Zahl); "
-       "(Zeichen): ohne Zahl veröffentlicht; k. A.: kein Wert im Warehouse")
+       "(Zeichen): ohne Zahl veröffentlicht; (vertr.): vertraulich, von der Quelle gesperrt; "
+       "k. A.: kein Wert im Warehouse")
 
 
 def _save(fig, path: Path, source_line: str = "", notes: str = "") -> None:
@@ -71,7 +72,7 @@ def article_figure(con: duckdb.DuckDBPyConnection, figure: str, path: Path,
     """
     data = con.execute(
         "select position, indicator, label_de, label_en, size_class, value, flag, flagged, "
-        "source, dataset from marts.article_figures where figure = ? and year = ? "
+        "is_confidential, source, dataset from marts.article_figures where figure = ? and year = ? "
         "order by position, size_class", [figure, year]).fetchdf()
     labels = data.drop_duplicates("position").sort_values("position")["label_de"].tolist()
     sizes = [s for s in SIZE_ORDER if s in set(data["size_class"])]
@@ -101,8 +102,9 @@ def _bar(ax, x: float, width: float, colour: str, cell: pd.DataFrame) -> None:
         ax.text(x, 1, "k. A.", ha="center", va="bottom", fontsize=6, rotation=90, color="grey")
         return
     value, flag, flagged = cell["value"].iloc[0], cell["flag"].iloc[0], cell["flagged"].iloc[0]
-    if pd.isna(value):  # published without a number: say so, never draw zero
-        ax.text(x, 1, f"({flag})", ha="center", va="bottom", fontsize=8)
+    if pd.isna(value):  # published without a number: say why, never draw zero
+        reason = "vertr." if cell["is_confidential"].iloc[0] else flag
+        ax.text(x, 1, f"({reason})", ha="center", va="bottom", fontsize=8)
         return
     ax.bar(x, value, width, color=colour, hatch="///" if flagged else None, edgecolor="white")
     text = f"{value:g} {flag}" if flagged else f"{value:g}"

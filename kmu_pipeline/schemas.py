@@ -50,6 +50,12 @@ class Observations(pa.DataFrameModel):
         description="Source's observation flag, verbatim "
                     "(Eurostat b/c/e/p/u/z/:, GENESIS e/./-/x//)",
     )
+    conf_status: Series[str] = pa.Field(
+        nullable=True, str_length={"max_value": 8},
+        description="Eurostat's confidentiality status (SDMX-CSV CONF_STATUS, SDMX-ML "
+                    "attribute), verbatim: C = confidential (no value published); null when "
+                    "the value is not confidential or the source has no such field (GENESIS)",
+    )
     last_update: Series[str] = pa.Field(nullable=True, description="Source's last update stamp")
     request_id: Series[str] = pa.Field(
         str_length={"min_value": 16, "max_value": 16},
@@ -61,10 +67,11 @@ class Observations(pa.DataFrameModel):
     def percentages_at_most_100(cls, df: pd.DataFrame) -> Series[bool]:
         return ~(df["unit"].str.startswith("pct_") & (df["value"] > 100))
 
-    @pa.dataframe_check(description="A missing value carries a flag that explains it")
+    @pa.dataframe_check(description="A missing value carries a flag or a confidentiality "
+                                     "status that explains it")
     @classmethod
     def missing_value_is_flagged(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["value"].notna() | df["flag"].notna()
+        return df["value"].notna() | df["flag"].notna() | df["conf_status"].notna()
 
     class Config:
         strict = True
@@ -72,7 +79,7 @@ class Observations(pa.DataFrameModel):
         unique = OBSERVATION_KEY
         # what the dataframe checks above read: validation.validate_table checks their distinct
         # combinations (tests/unit/test_validation.py fails a check that reads anything else)
-        metadata = {"row_check_columns": ["unit", "value", "flag"]}
+        metadata = {"row_check_columns": ["unit", "value", "flag", "conf_status"]}
 
 
 OBSERVATION_COLUMNS = list(Observations.to_schema().columns)

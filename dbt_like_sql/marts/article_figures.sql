@@ -27,7 +27,7 @@ figures as (
 candidates as (
     select
         f.figure, f.position, f.indicator, f.label_de, f.label_en, o.size_class, o.year, o.unit, o.value,
-        o.flag, o.source, o.dataset,
+        o.flag, o.conf_status, o.source, o.dataset,
         row_number() over (
             partition by f.figure, f.indicator, o.size_class, o.year
             order by o.source = 'genesis' desc, o.unit
@@ -52,6 +52,8 @@ final as (
         flag,         -- source flag, verbatim (a value without a number keeps its sign here)
         flag is not null and not (source = 'genesis' and flag = 'e')
             as flagged,  -- the flag qualifies the value (Destatis 'e' means final and does not)
+        value is null and conf_status is not null
+            as is_confidential,  -- withheld as confidential (Eurostat CONF_STATUS), not missing
         source,       -- genesis (Destatis, preferred) or eurostat
         dataset,      -- catalogue dataset the value came from (its code is the source's table)
         source <> 'genesis' as destatis_missing  -- Eurostat stands in: Destatis has no row

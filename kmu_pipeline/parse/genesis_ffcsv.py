@@ -131,6 +131,7 @@ def to_observations(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd
         "year": pd.to_numeric(frame["time"].str.strip().str[:4], errors="raise").astype("int64"),
         "value": value,
         "flag": flag,
+        "conf_status": None,  # GENESIS signs a secret value '.' in the flag
         "last_update": None,
         "request_id": landed.request_id,
     }).reset_index(drop=True)

@@ -33,6 +33,7 @@ select
     try_cast(n.TIME_PERIOD as bigint) as year,
     {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as value,
     nullif(trim({flag}), '') as flag,
+    nullif(trim({conf_status}), '') as conf_status,
     {last_update} as last_update,
     $request_id as request_id,
     -- true where a check in check_chunk fails; only such rows carry their raw codes, so a
@@ -90,8 +91,10 @@ def harmonise_sql(columns: list[str], strict: bool = False) -> str:
     """
     nace = "n.nace_r2" if "nace_r2" in columns else "'TOTAL'"
     flag = "n.OBS_FLAG" if "OBS_FLAG" in columns else "null::varchar"
+    conf_status = "n.CONF_STATUS" if "CONF_STATUS" in columns else "null::varchar"
     last_update = 'n."LAST UPDATE"' if "LAST UPDATE" in columns else "null::varchar"
-    return HARMONISE_SQL.format(nace=nace, flag=flag, last_update=last_update,
+    return HARMONISE_SQL.format(nace=nace, flag=flag, conf_status=conf_status,
+                                last_update=last_update,
                                 value_cast="cast" if strict else "try_cast")
 
 
@@ -134,15 +137,18 @@ def harmonise_arrow(native: pa.Table, dataset: Dataset, request_id: str) -> pa.T
     if not pc.all(pc.fill_null(plain, False)).as_py():
         return None
     constant = lambda text: pa.repeat(pa.scalar(text, pa.large_string()), n)  # noqa: E731
-    flag = (_blank_to_null(native["OBS_FLAG"]) if "OBS_FLAG" in columns
-            else pa.nulls(n, pa.large_string()))
+    def attribute(name: str) -> pa.Array:
+        return (_blank_to_null(native[name]) if name in columns
+                else pa.nulls(n, pa.large_string()))
+
     return pa.table({
         "source": constant("eurostat"), "dataset": constant(dataset.name),
         "indicator": indicator, "indicator_code": native["indic_is"], "size_class": size_class,
         "nace": native["nace_r2"] if "nace_r2" in columns else constant("TOTAL"),
         "geo": native["geo"], "unit": unit,
         "year": pc.cast(native["TIME_PERIOD"], pa.int64()),
-        "value": pc.cast(value_text, pa.float64()), "flag": flag,
+        "value": pc.cast(value_text, pa.float64()), "flag": attribute("OBS_FLAG"),
+        "conf_status": attribute("CONF_STATUS"),
         "last_update": pa.nulls(n, pa.large_string()), "request_id": constant(request_id),
     })
 

@@ -35,7 +35,7 @@ from kmu_pipeline.warehouse import connect
 # whole row groups without re-cutting. 40,960 was ~5% faster and peaked 40-60 MB higher at 5M.
 CHUNK_ROWS = BATCH_ROWS
 READ_BYTES = 1 << 20
-_OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG")
+_OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS")
 _GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
 _FOOTER = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message/footer}"
 
@@ -240,7 +240,8 @@ def structure_specific_tables(blocks: Iterable[bytes], reader: _StructureSpecifi
 
 def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
                   chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Native columns (dimensions, TIME_PERIOD, OBS_VALUE, OBS_FLAG), about chunk_rows a table.
+    """Native columns (dimensions, TIME_PERIOD, OBS_VALUE, OBS_FLAG, CONF_STATUS), about
+    chunk_rows a table.
 
     Structure-specific data (what Eurostat serves) streams through expat at ~450k obs/s, 3x
     lxml iterparse building per-row dicts; generic data and 413 footers go to iter_native_rows.

@@ -6,6 +6,7 @@ import duckdb
 from PIL import Image
 
 from kmu_pipeline import charts
+from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
 from tests.sql.marts import mart_warehouse
 
 ROWS = [  # source, dataset, indicator, size_class, year, value, flag
@@ -22,7 +23,7 @@ def _warehouse(rows=ROWS) -> duckdb.DuckDBPyConnection:
     return mart_warehouse(
         "source varchar, dataset varchar, indicator varchar, size_class varchar, year integer, "
         "value double, flag varchar, geo varchar default 'DE', nace varchar default 'TOTAL', "
-        "unit varchar default 'pct_enterprises'",
+        "unit varchar default 'pct_enterprises', conf_status varchar default null",
         "insert into staging.observations (source, dataset, indicator, size_class, year, value, "
         "flag) values (?, ?, ?, ?, ?, ?, ?)", rows, ["marts.article_figures"])
 
@@ -103,3 +104,19 @@ def test_gap_trend_with_no_gap_says_so(tmp_path):
     assert Image.open(tmp_path / "none.png").text["Comment"] == (
         "DE: keine Lücke berechenbar (250+ oder 10-49 fehlt)\n"
         "EU27_2020: keine Lücke berechenbar (250+ oder 10-49 fehlt)")
+
+
+def test_a_confidential_cell_is_labelled_as_such_not_as_missing(tmp_path):
+    con = _warehouse()
+    con.execute("insert into staging.observations (source, dataset, indicator, size_class, "
+                "year, value, flag, conf_status) values ('eurostat', 'isoc_cicce_use', "
+                "'cloud_computing', '0-9', 2020, null, null, 'C')")
+    run_model(con, model_from_sql("marts.article_figures",
+                                  (SQL_DIR / "marts" / "article_figures.sql").read_text()))
+    data = charts.article_figure(con, "abb2", tmp_path / "abb2.png")
+    cloud = data[data.indicator == "cloud_computing"]
+    assert cloud[["size_class", "is_confidential"]].values.tolist() == [["0-9", True]]
+    assert "(vertr.): vertraulich" in Image.open(tmp_path / "abb2.png").text["Comment"]
+    con.execute("update marts.article_figures set is_confidential = false")
+    charts.article_figure(con, "abb2", tmp_path / "as_missing.png")
+    assert (tmp_path / "abb2.png").read_bytes() != (tmp_path / "as_missing.png").read_bytes()

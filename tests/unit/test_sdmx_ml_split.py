@@ -102,7 +102,9 @@ def test_malformed_second_half_is_reported_as_the_whole_message_would_be(tmp_pat
     write_sdmx_ml(body, 3000, FLOW)
     data = body.read_bytes()
     body.write_bytes(data[: len(data) * 3 // 4] + b'<Obs TIME_PERIOD="20')  # truncated
-    with pytest.raises(MalformedPayloadError, match=f"dataset {FLOW}.*malformed SDMX-ML: not well"):
+    # expat's own error with the true line number, as a parse in one piece gives it
+    with pytest.raises(MalformedPayloadError,
+                       match=f"dataset {FLOW}.*malformed SDMX-ML: .*: line [0-9]+, column"):
         _load(tmp_path, body)
 
 

@@ -23,7 +23,8 @@ def _frame(n: int = 300, **changes) -> pd.DataFrame:
         "indicator_code": "E_CC", "size_class": ["10-49", "50-249", "250+"] * (n // 3),
         "nace": "C10-S951_X_K", "geo": "DE", "unit": "pct_enterprises",
         "year": [2000 + i % 100 for i in range(n)], "value": 12.5, "flag": None,
-        "last_update": None, "request_id": "0123456789abcdef"})[OBSERVATION_COLUMNS]
+        "conf_status": None, "last_update": None,
+        "request_id": "0123456789abcdef"})[OBSERVATION_COLUMNS]
     for column, (row, value) in changes.items():
         frame[column] = frame[column].astype(object)
         frame.loc[row, column] = value
