@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.generate import write_sdmx_csv, write_sdmx_ml
 from kmu_pipeline.landing import LandingStore, Request
 from kmu_pipeline.replay import ReplayServer
-from kmu_pipeline.sources.eurostat import SDMX_CSV, data_request
+from kmu_pipeline.sources.eurostat import SDMX_CSV, STRUCTURE, data_request, structure_request
 
 SDMX_ML = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
 SDMX1_SLICE = 20_000  # sdmx1 parses ~10k obs/s: time a slice of this many, extrapolate
@@ -63,6 +63,26 @@ def record(recordings: Path, name: str, source_body: Path, content_type: str) ->
     os.link(source_body, tmp.name)  # the cache keeps its copy; commit moves the link
     store.commit(request, Path(tmp.name), url=request.url("https://bench.invalid"), status=200,
                  headers={"content-type": content_type})
+    record_structure(recordings, catalogue)
+
+
+def record_structure(recordings: Path, catalogue) -> None:
+    """The flow's structure answer, which the source checks before its data request: every code
+    the generated bodies use, in Eurostat's layout (kmu_pipeline.demo_snapshot)."""
+    from bench.generate import GEOS, NACE, SIZES, UNITS, indicator_codes
+    from kmu_pipeline.demo_snapshot.eurostat_structure import flow_structure_xml
+    from kmu_pipeline.replay import add_recording
+
+    dataset = catalogue.datasets[0]
+    request = structure_request(dataset, catalogue.sources["eurostat"])
+    codes = {"freq": ["A"], "size_emp": SIZES, "nace_r2": NACE, "indic_is": indicator_codes(),
+             "unit": UNITS, "geo": GEOS}
+    add_recording(recordings, source="eurostat", dataset=dataset.name, path=request.path,
+                  query=list(request.query), content_type=STRUCTURE,
+                  body=flow_structure_xml(dataset.code.upper(), dataset.title,
+                                          {dim: [(c, c) for c in values]
+                                           for dim, values in codes.items()},
+                                          {}, prepared="2026-01-01T00:00:00Z"))
 
 
 def run_case(case: str, workdir: Path, **kwargs: str) -> dict:

@@ -76,8 +76,39 @@ def ikt_rows(year: int) -> list[str]:
     return rows
 
 
+def _variable(code: str, label: str, children: list | None = None) -> dict:
+    return {"Code": code, "Content": label, "Type": "Merkmal", "Values": None, "Selected": None,
+            "Functions": None, "Structure": children, "Updated": "see parent"}
+
+
+# The table layout of metadata/table, as in the real 52111-0001 answer recorded in
+# ../shared/reference/destatis/pystatis-extracted/52111-0001/02_metadata_table_de.json: the
+# statistic as Head with Germany and the value variables below it, the classifying variables as
+# Columns and Rows, the year as Subtitel. Variable codes: the catalogue's (52911 ASSUMED).
+LAYOUT = {
+    "52911-0003": (STATISTIC, [("BESGK1", "Beschäftigtengrößenklassen")],
+                   [("IKTNU1", "Nutzung von IKT")], UNITS),
+    "52911-0001": (STATISTIC, [], [("IKTNU1", "Nutzung von IKT")], UNITS),
+    "52111-0001": ("52111;Unternehmensregister-System (URS)",
+                   [("BESG12", "Beschäftigtengrößenklassen")],
+                   [("WZ08U6", "WZ2008 (Abschnitte): URS")], {"UNT002": "Unternehmen (EU)"}),
+}
+
+
 def metadata_json(dataset: Dataset, updated: str) -> bytes:
     """metadata/table as the service answers it (credentials echoed masked)."""
+    statistic, columns, rows, values = LAYOUT[dataset.code]
+    code, label = statistic.split(";")
+    germany = _variable("DINSG", "Deutschland insgesamt",
+                        [_variable(c, text) for c, text in values.items()])
+    structure = {
+        "Head": {"Code": code, "Content": label, "Type": "Statistik", "Values": None,
+                 "Selected": None, "Functions": None, "Structure": [germany],
+                 "Updated": "see parent"},
+        "Columns": [_variable(c, text) for c, text in columns],
+        "Rows": [_variable(c, text) for c, text in rows],
+        "Subtitel": _variable("JAHR", "Jahr"), "Subheading": None,
+    }
     return json.dumps({
         "Ident": {"Service": "metadata", "Method": "table"},
         "Status": {"Code": 0, "Content": "erfolgreich", "Type": "Information"},
@@ -85,7 +116,7 @@ def metadata_json(dataset: Dataset, updated: str) -> bytes:
                       "name": dataset.code, "area": "Alle", "language": "de"},
         "Object": {"Code": dataset.code, "Content": dataset.title,
                    "Time": {"From": "2015", "To": "2020"}, "Valid": "false",
-                   "Structure": None, "Updated": updated},
+                   "Structure": structure, "Updated": updated},
         "Copyright": "© Statistisches Bundesamt (Destatis), 2026",
     }, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -45,10 +45,11 @@ def _drop_size_class(body: bytes) -> bytes:
 CASES = {
     "truncated": (f.truncated(0.5), "truncated body"),
     "json-content-type": (f.body(b'{"error": {"status": 500}}', "application/json"),
-                          "not SDMX-CSV (content-type application/json"),
+                          "expected data, got JSON document (content-type application/json"),
     "html-with-200": (f.body(HTML, "text/html; charset=utf-8"),
-                      "not SDMX-CSV (content-type text/html"),
-    "empty-200": (f.body(b"", "application/vnd.sdmx.data+csv;version=1.0.0"), "not SDMX-CSV"),
+                      "expected data, got HTML page (content-type text/html"),
+    "empty-200": (f.body(b"", "application/vnd.sdmx.data+csv;version=1.0.0"),
+                  "expected data, got empty body"),
     "malformed-xml": (f.body(SDMX_ML, "application/vnd.sdmx.structurespecificdata+xml"),
                       "malformed SDMX-ML"),
     "new-dimension": (f.transformed(_add_column), "SDMX-CSV columns changed: missing [], "

@@ -42,9 +42,9 @@ def test_credentials_in_the_base_url_never_leak(faults, tmp_path, caplog, capfd)
     base = faults.base_url("eurostat").replace("http://", f"http://{USER}:S3cr3t-Fake-Pw%21@")
     faults.add("/data/isoc_cicce_use/",
                _echo(401, "<html>401: credentials {auth} were refused</html>"))
-    faults.add("/data/isoc_ciweb/", _echo(503, "busy, retry ({auth})"), f.recorded())
+    faults.add("/data/isoc_ske_itspe/", _echo(503, "busy, retry ({auth})"), f.recorded())
     faults.add("/data/isoc_eb_bd/", _echo_in_last_update)
-    result = refresh(base, tmp_path, datasets=("isoc_cicce_use", "isoc_ciweb", "isoc_eb_bd"))
+    result = refresh(base, tmp_path, datasets=("isoc_cicce_use", "isoc_ske_itspe", "isoc_eb_bd"))
 
     # the credentials were really sent (as basic auth) and really echoed
     sent = {entry[2].get("Authorization") for entry in faults.log}
@@ -55,7 +55,7 @@ def test_credentials_in_the_base_url_never_leak(faults, tmp_path, caplog, capfd)
     db = tmp_path / "kmu.duckdb"
     assert query(db, "select distinct last_update from raw.eurostat__isoc_eb_bd") == [
         ("Basic ********",)]
-    assert query(db, "select count(*) from raw.eurostat__isoc_ciweb") != [(0,)]
+    assert query(db, "select count(*) from raw.eurostat__isoc_ske_itspe") != [(0,)]
     assert "retrying" in caplog.text  # the 503 echo went through the retry log
 
     captured = capfd.readouterr()
