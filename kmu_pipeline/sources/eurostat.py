@@ -132,8 +132,7 @@ def check_dataset(dataset: Dataset, source: Source, client: HttpClient,
     """Land the flow's structure and check the entry against it; raises on any mismatch."""
     landed = client.fetch(structure_request(dataset, source), base_url)
     body = landed.body_path(client.landing.root)
-    sdmx_ml.refuse_doctype(body, dataset, landed)
-    kind = sniff(body)
+    kind = _kind(body, dataset, landed)
     if kind is not BodyKind.SDMX_STRUCTURE:
         _refuse(kind, body, dataset, landed, "a structure message")
     structure = parse_flow_structure(landed, body)
@@ -150,18 +149,26 @@ def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient,
     request = data_request(dataset, source)
     landed = client.fetch(request, base_url)
     body = landed.body_path(client.landing.root)
-    sdmx_ml.refuse_doctype(body, dataset, landed)  # before anything reads the XML
-    kind = sniff(body)
+    kind = _kind(body, dataset, landed)
     if kind is BodyKind.SOAP_ASYNC and (key := async_key(body)) is not None:
         landed = follow_async(dataset, client, base_url, landed, key, accept=request.accept)
     elif kind is BodyKind.SDMX_DATA and (file_url := sdmx_ml.footer_file_url(
             body, dataset, landed)) is not None:
         landed = follow_footer(dataset, client, base_url, landed, file_url)
     body = landed.body_path(client.landing.root)
-    kind = sniff(body)
+    kind = _kind(body, dataset, landed)
     if kind not in (BodyKind.SDMX_CSV, BodyKind.SDMX_DATA):
         _refuse(kind, body, dataset, landed, "data")
     return [landed]
+
+
+def _kind(body: Path, dataset: Dataset, landed: Landed) -> BodyKind:
+    """What the body is; XML with a DOCTYPE (the vehicle of XXE and entity bombs) is refused
+    before anything reads it, however long its prolog."""
+    kind = sniff(body)
+    if kind is not BodyKind.HTML:  # <!DOCTYPE html> is a page, refused as such
+        sdmx_ml.refuse_doctype(body, dataset, landed)
+    return kind
 
 
 def _refuse(kind: BodyKind, body: Path, dataset: Dataset, landed: Landed, expected: str) -> None:
