@@ -7,6 +7,9 @@ to data/.build/<run_id>.duckdb, writes there (writers of one run take turns unde
 kmu.prev.duckdb. Open connections keep reading the file they opened (POSIX rename semantics); new
 connections see the new run, whole. A killed run leaves only its own build file behind, which
 the next run ignores and `sweep_builds` removes.
+
+A DuckDB file keeps the storage format it was created in, copies included, so the format is
+chosen where a build is created (`_create_build`): one that DuckDB 1.x clients read.
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ def duckdb_config(**overrides: str) -> dict[str, str]:
 # whole and marts re-created, so there are no deleted rows for vacuum to reclaim, and a short
 # row group costs a query nothing measurable.
 BUILD_SETTINGS = {"max_vacuum_tasks": "0"}
+
+# DuckDB 2.0 creates files in storage formats numbered 69 and up, which no DuckDB 1.x client
+# opens: the 1.5.6 CLI says "we can only read versions between 64 and 68" (2026-12, issue 15).
+# Builds are created in the 1.0 format (64), which every DuckDB since 1.0 reads and DuckDB 1.2
+# and later write; the number is what the file header says for it (checked in tests/unit).
+STORAGE_VERSION = "v1.0.0"
+STORAGE_NUMBER = 64
 
 
 def connect(path: str = ":memory:", **overrides: str) -> duckdb.DuckDBPyConnection:
@@ -134,12 +144,16 @@ class Warehouse:
         """A read-write connection to this run's build, created from the published file."""
         with self._lock(run_id):
             build = self.build_path(run_id)
-            if not build.exists() and self.path.exists():
-                # a copy stopped half-way must never pass for a build
+            if not build.exists():
+                # a file stopped half-way must never pass for a build
                 partial = build.with_suffix(".partial")
-                shutil.copyfile(self.path, partial)
+                partial.unlink(missing_ok=True)
+                if self.path.exists() and storage_number(self.path) <= STORAGE_NUMBER:
+                    shutil.copyfile(self.path, partial)
+                else:
+                    _create_build(partial, self.path if self.path.exists() else None)
                 os.replace(partial, build)
-            con = connect(str(build), **BUILD_SETTINGS)  # DuckDB creates a first run's file
+            con = connect(str(build), **BUILD_SETTINGS)
             try:
                 ensure_layout(con)
                 yield con
@@ -209,6 +223,33 @@ class Warehouse:
             yield con
         finally:
             con.close()
+
+
+def storage_number(path: Path) -> int:
+    """The storage format number in a DuckDB file's header. Read from the bytes, not through
+    DuckDB: an analyst's read-write connection would lock a DuckDB reader out."""
+    with open(path, "rb") as fh:
+        header = fh.read(20)  # 8-byte checksum, b"DUCK", little-endian u64 format number
+    if header[8:12] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database file")
+    return int.from_bytes(header[12:20], "little")
+
+
+def _create_build(target: Path, published: Path | None) -> None:
+    """A new file in STORAGE_VERSION holding the published warehouse, if any. A published file
+    in a newer format (written by DuckDB 2 before STORAGE_VERSION was set) is copied over
+    table by table, comments and keys included, so that the next publish is readable again."""
+    con = connect(storage_compatibility_version=STORAGE_VERSION)
+    try:
+        con.execute("attach ? as build", [str(target)])
+        if published is not None:
+            log.warning("%s is in a storage format DuckDB 1.x cannot read; rewriting it in %s",
+                        published, STORAGE_VERSION)
+            con.execute("attach ? as published (read_only)", [str(published)])
+            con.execute("copy from database published to build")
+        con.execute("detach build")
+    finally:
+        con.close()
 
 
 def _keep_previous(current: Path, previous: Path) -> None:

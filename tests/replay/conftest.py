@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import materialize
+from dagster import DagsterInstance, materialize
 
 from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.definitions import project_assets
@@ -13,8 +13,10 @@ from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import ReplayServer
 
 
-def materialize_all(recordings: Path, workdir: Path, **source_kwargs):
-    """materialize() every asset and check of the project against `recordings`."""
+def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance | None = None,
+                    **source_kwargs):
+    """materialize() every asset and check of the project against `recordings`, in process
+    (recorded in `instance` when given, else in an ephemeral one)."""
     with ReplayServer(recordings) as server:
         resources = {
             "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
@@ -27,7 +29,7 @@ def materialize_all(recordings: Path, workdir: Path, **source_kwargs):
             ),
         }
         return materialize([*project_assets(), *all_checks()], resources=resources,
-                           raise_on_error=False)
+                           instance=instance, raise_on_error=False)
 
 
 @pytest.fixture

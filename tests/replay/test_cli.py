@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
+import pytest
+
+# The DuckDB CLI from the package index (duckdb-cli, the test extra): a 1.x client, as analysts use
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+WEBSITE_DE_2020_MICRO = ("select source, value from marts.indicators where indicator = "
+                         "'website' and geo = 'DE' and year = 2020 and size_class = '0-9'")
 
 
 def _cli(*args, cwd):
@@ -15,16 +22,22 @@ def _cli(*args, cwd):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_run_replay_then_query(tmp_path):
-    run = _cli("run", "--replay", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def replay_run(tmp_path_factory):
+    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory."""
+    workdir = tmp_path_factory.mktemp("cli")
+    run = _cli("run", "--replay", cwd=workdir)
     assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, run
+
+
+def test_run_replay_then_query(replay_run):
+    tmp_path, run = replay_run
     assert "published data/kmu.duckdb" in run.stdout
     db = tmp_path / "data" / "kmu.duckdb"
     con = duckdb.connect(str(db), read_only=True)
     # the article's Destatis figure, and never as Eurostat's
-    assert con.execute("select source, value from marts.indicators where indicator = 'website' "
-                       "and geo = 'DE' and year = 2020 and size_class = '0-9'").fetchall() == [
-        ("genesis", 59.0)]
+    assert con.execute(WEBSITE_DE_2020_MICRO).fetchall() == [("genesis", 59.0)]
     con.close()
     assert any((tmp_path / "data" / "raw" / "eurostat").rglob("*.body"))  # raw kept as received
     query = _cli("query", "select size_class, value from marts.indicators where indicator = "
@@ -36,6 +49,28 @@ def test_run_replay_then_query(tmp_path):
     listing = _cli("datasets", cwd=tmp_path)
     assert "raw.eurostat__isoc_cicce_use" in listing.stdout and "E_CC->cloud_computing" in (
         listing.stdout)
+
+
+def test_the_duckdb_1x_cli_reads_the_published_file(replay_run):
+    """Issue 15: the README's `duckdb -readonly data/kmu.duckdb ...` with the newest 1.x CLI."""
+    tmp_path, _ = replay_run
+    assert DUCKDB_CLI.exists(), f"{DUCKDB_CLI} missing: pip install -e '.[test]' (duckdb-cli)"
+    version = subprocess.run([str(DUCKDB_CLI), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    assert version.stdout.startswith("v1."), version.stdout + version.stderr
+
+    def cli(sql: str) -> list[str]:
+        done = subprocess.run([str(DUCKDB_CLI), "-readonly", "data/kmu.duckdb", "-csv",
+                               "-noheader", "-c", sql], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    with duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True) as con:
+        (rows,), = con.execute("select count(*) from marts.adoption_gaps").fetchall()
+    assert rows > 0
+    assert cli("select count(*) from marts.adoption_gaps") == [str(rows)]
+    assert cli(WEBSITE_DE_2020_MICRO) == ["genesis,59.0"]
 
 
 def test_run_reports_a_failed_dataset_and_exits_nonzero(tmp_path, demo_copy):

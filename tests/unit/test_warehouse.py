@@ -8,7 +8,7 @@ import time
 import duckdb
 import pytest
 
-from kmu_pipeline.warehouse import Warehouse
+from kmu_pipeline.warehouse import STORAGE_NUMBER, STORAGE_VERSION, Warehouse, storage_number
 
 
 def _write(wh: Warehouse, run: str, value: int) -> None:
@@ -86,3 +86,47 @@ def test_a_checkpoint_keeps_a_short_row_group_instead_of_rewriting_the_table(tmp
         assert groups == [122_880, 15, 122_880, 8_465]
         assert con.execute("select count(*), sum(v) from raw.t").fetchall() == [
             (254_240, sum(range(254_240)))]
+
+
+def test_a_first_build_is_created_in_the_storage_format_1x_clients_read(tmp_path):
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    _write(wh, "run1", 1)
+    wh.publish("run1")
+    assert storage_number(wh.path) == STORAGE_NUMBER
+    duckdb.connect(str(tmp_path / "direct.duckdb"),
+                   config={"storage_compatibility_version": STORAGE_VERSION}).close()
+    assert storage_number(tmp_path / "direct.duckdb") == STORAGE_NUMBER  # the two constants agree
+
+
+def test_a_published_file_in_a_newer_format_is_rewritten_whole_by_the_next_run(tmp_path):
+    """A warehouse DuckDB 2 wrote in its own format before STORAGE_VERSION was set: the next
+    build is a new file in STORAGE_VERSION with the same tables, rows, comments and keys."""
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    con = duckdb.connect(str(wh.path), config={"storage_compatibility_version": "latest"})
+    con.execute("create schema marts")
+    con.execute("create table marts.t (k varchar primary key, v int)")
+    con.execute("insert into marts.t values ('a', 1), ('b', 2)")
+    con.execute("comment on table marts.t is 'the table'")
+    con.execute("comment on column marts.t.v is 'the value'")
+    con.close()
+    assert storage_number(wh.path) > STORAGE_NUMBER
+    with wh.connect_build("run2") as con:
+        assert con.execute("select k, v from marts.t order by k").fetchall() == [("a", 1), ("b", 2)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into marts.t values ('a', 3)")
+    wh.publish("run2")
+    assert storage_number(wh.path) == STORAGE_NUMBER
+    with wh.read() as con:
+        assert con.execute("select comment from duckdb_tables() where table_name = 't'"
+                           ).fetchall() == [("the table",)]
+        assert con.execute("select comment from duckdb_columns() where table_name = 't' "
+                           "and column_name = 'v'").fetchall() == [("the value",)]
+        assert con.execute("select run_id from meta.runs").fetchall() == [("run2",)]
+    assert sorted(p.name for p in wh.build_dir.iterdir()) == []
+
+
+def test_storage_number_refuses_a_file_that_is_not_duckdb(tmp_path):
+    path = tmp_path / "kmu.duckdb"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(100))
+    with pytest.raises(ValueError, match="not a DuckDB database file"):
+        storage_number(path)
