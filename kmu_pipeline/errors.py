@@ -61,3 +61,7 @@ class SchemaError(KmuError):
 
 class ConfigError(KmuError):
     """The run is misconfigured (missing credentials, bad base URL); raised before any request."""
+
+
+class PublishConflict(KmuError):
+    """Another run published while this one was building: its build is based on older data."""

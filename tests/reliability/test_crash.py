@@ -28,7 +28,7 @@ KILL_POINTS = {
     # between SQL models
     "models": ("kmu_pipeline.defs.sql.run_model", 2, False),
     # build checkpointed and flushed, previous kept, not yet renamed
-    "publish": ("kmu_pipeline.warehouse._keep_previous", 1, True),
+    "publish": ("kmu_pipeline.warehouse.keep_previous", 1, True),
     # published, but the lock file, sweep and data dictionary not done
     "after-publish": ("kmu_pipeline.defs.publish.write_dictionary", 1, False),
 }
