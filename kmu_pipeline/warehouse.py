@@ -240,14 +240,14 @@ class Warehouse:
                 started_from = int(build.with_suffix(".base").read_text(encoding="utf-8"))
                 if started_from != record.generation:
                     raise PublishConflict(
-                        f"run {run_id} started from generation {started_from}, but another run "
-                        f"({record.run_id}) published newer data at {record.published_at} "
-                        f"(generation {record.generation}); this run's build is discarded, "
-                        f"run it again to build on the newer data")
+                        f"another run published newer data at {record.published_at} (run "
+                        f"{record.run_id}, generation {record.generation}) while run {run_id} "
+                        f"was building on generation {started_from}; this run's build is "
+                        f"discarded, run it again to build on the newer data")
                 result = self._commit(run_id, build, record.generation + 1)
-        finally:  # published or not, the build is done with: the next sweep takes its files
+        finally:  # published, refused or failed: the build is done with
             release_lease(build.with_suffix(".lease"))
-        sweep_dead_builds(self.build_dir)
+            sweep_dead_builds(self.build_dir)
         log.info("published %s (%d tables) from run %s", self.path, len(result.tables), run_id)
         return result
 

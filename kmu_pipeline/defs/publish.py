@@ -1,11 +1,13 @@
 """The end of every run: its last step publishes the run's build, whatever was selected.
 
-One run = one build = one publish. Every step that writes the build notes itself done when it
-ends (`finish_step`); the step that completes the run's plan publishes (Warehouse.publish: one
-rename of the warehouse, then the charts the run drew). So "Materialize" on one raw asset, one
-mart or one chart publishes exactly that, started from the published generation, and
-`warehouse/published` selected alone has nothing to publish and says so. A failed step leaves
-the plan incomplete: nothing of the run is published, and the next run sweeps its build.
+One run = one build = one publish (Warehouse.publish: one rename of the warehouse, then the
+charts the run drew). A run that includes `warehouse/published` publishes there: it depends on
+every asset, so it ends the run. In any other selection every step that writes the build notes
+itself done when it ends (`finish_step`), and the step that completes the run's plan publishes.
+So "Materialize" on one raw asset, one mart or one chart publishes exactly that, started from
+the published generation, and `warehouse/published` selected alone has nothing to publish and
+says so. A failed step leaves the plan incomplete: nothing of the run is published, and the
+next run sweeps its build.
 
 Raw assets note themselves through a success hook (`publish_when_last`) until their own body
 calls finish_step: a publish that fails in a hook is logged as a hook error, not a failed step.
@@ -27,6 +29,7 @@ from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.warehouse import PublishResult, Warehouse
 
 PUBLISHED = AssetKey(["warehouse", "published"])
+PUBLISH_STEP = "__".join(PUBLISHED.path)
 
 
 def planned_steps(run, job_def=None) -> set[str]:
@@ -37,13 +40,17 @@ def planned_steps(run, job_def=None) -> set[str]:
 
 
 def finish_step(context, warehouse: WarehouseResource) -> PublishResult | None:
-    """Note this asset or check step done; publish if it is the run's last. `context` is an
-    asset or an asset check execution context."""
+    """End an asset or check step (`context` of either kind): the publish step publishes; in a
+    run without it, the step that completes the run's plan does."""
     op_context = getattr(context, "op_execution_context", context)
-    run = op_context.run
-    wh = warehouse.get()
-    return _after(wh.finish_step(run.run_id, str(op_context.op_handle),
-                                 planned_steps(run, op_context.job_def)), wh)
+    run, step = op_context.run, str(op_context.op_handle)
+    return _finish(warehouse.get(), run.run_id, step, planned_steps(run, op_context.job_def))
+
+
+def _finish(wh: Warehouse, run_id: str, step: str, planned: set[str]) -> PublishResult | None:
+    if PUBLISH_STEP in planned:  # it depends on every asset: the run ends there
+        return _after(wh.publish(run_id), wh) if step == PUBLISH_STEP else None
+    return _after(wh.finish_step(run_id, step, planned), wh)
 
 
 def _after(result: PublishResult | None, wh: Warehouse) -> PublishResult | None:
@@ -65,7 +72,7 @@ def publish_when_last(context: HookContext) -> None:
     if not planned:  # a whole-job run: its SQL models come after any raw asset
         return
     wh = context.resources.warehouse.get()
-    result = _after(wh.finish_step(context.run_id, context.step_key, planned), wh)
+    result = _finish(wh, context.run_id, context.step_key, planned)
     if result is not None:
         context.log.info(describe(result, wh))
 
