@@ -13,7 +13,6 @@ import pytest
 from dagster import AssetKey
 
 from kmu_pipeline.defs.publish import PUBLISHED
-from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.reliability.publishing import (
     CHART,
     builds_left,
@@ -22,15 +21,6 @@ from tests.reliability.publishing import (
     published_runs,
     run_selection,
 )
-from tests.replay.conftest import materialize_all
-
-
-@pytest.fixture(scope="module")
-def published_demo(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("published")
-    result = materialize_all(DEMO_SNAPSHOT, workdir)
-    assert result.success
-    return workdir, result.run_id
 
 
 @pytest.fixture
