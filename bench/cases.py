@@ -77,8 +77,7 @@ def _refresh(names: list[str], base_url: str, workdir: Path, run_id: str) -> dic
     if errors:
         raise SystemExit(f"ingest failed: {errors}")
     refreshed = time.perf_counter() - started
-    warehouse.publish(run_id)
-    warehouse.sweep_builds(keep=run_id)
+    warehouse.publish(run_id)  # sweeps dead builds too
     total = time.perf_counter() - started
     seconds: dict[str, float] = {}
     for report in reports:

@@ -11,6 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
+import duckdb
+
 from kmu_pipeline.catalogue import CatalogueError, load_catalogue
 from kmu_pipeline.errors import KmuError
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
@@ -70,15 +72,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         urls = _base_urls(stack, args.replay)
         if args.parallel > 1:
-            success = _run_parallel(args, urls)
+            result = _run_parallel(args, urls)
         else:
             defs = build_definitions({
                 "warehouse": WarehouseResource(path=args.warehouse),
                 "sources": SourcesResource(landing_dir=args.landing, **urls),
             })
-            success = defs.resolve_job_def("refresh_all").execute_in_process(
-                raise_on_error=False).success
-    return _report_run(Warehouse(args.warehouse), success)
+            result = defs.resolve_job_def("refresh_all").execute_in_process(
+                raise_on_error=False)
+    return _report_run(Warehouse(args.warehouse), result)
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
@@ -110,29 +112,49 @@ def _check_genesis_credentials() -> None:
         require_credentials(catalogue.sources["genesis"].resolved_base_url())
 
 
-def _run_parallel(args: argparse.Namespace, urls: dict[str, str]) -> bool:
+def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
     """Step processes read their resources from KMU_* variables (defs/execution.py)."""
     from kmu_pipeline.defs.execution import run_multiprocess
 
     env = {"KMU_WAREHOUSE": str(Path(args.warehouse).resolve()),
            "KMU_LANDING_DIR": str(Path(args.landing).resolve())}
     env.update({f"KMU_{key.upper()}": url for key, url in urls.items()})
-    return run_multiprocess(env, args.parallel).success
+    return run_multiprocess(env, args.parallel)
 
 
-def _report_run(warehouse: Warehouse, success: bool) -> int:
-    if not warehouse.path.exists():
-        print("run failed before anything was published", file=sys.stderr)
+def _report_run(warehouse: Warehouse, result) -> int:
+    """What the run did to the published warehouse, and why when it published nothing."""
+    record = warehouse.record()
+    if record.run_id != result.run_id:
+        why = "; ".join(_step_failures(result)) or "the run built nothing to publish"
+        print(f"nothing was published: run {result.run_id} failed: {why}", file=sys.stderr)
+        still = (f"{warehouse.path} still holds run {record.run_id}, published at "
+                 f"{record.published_at}" if record.run_id else "no warehouse was published yet")
+        print(f"nothing published; {still}")
         return 1
-    with warehouse.read() as con:
+    con = duckdb.connect(str(warehouse.state_dir / record.base_name()), read_only=True)
+    try:  # the run's own copy: an analyst's read-write connection cannot lock it
         stale = con.execute("select dataset, error from meta.dataset_status "
                             "where status = 'stale' order by 1").fetchall()
         tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
+    finally:
+        con.close()
     for dataset, error in stale:
         print(f"FAILED {dataset}: {error}", file=sys.stderr)
-    state = "published" if success else "run had failures; published what completed:"
+    state = "published" if result.success else "run had failures; published what completed:"
     print(f"{state} {warehouse.path} ({tables} tables, {len(stale)} stale datasets)")
-    return 0 if success and not stale else 1
+    return 0 if result.success and not stale else 1
+
+
+def _step_failures(result) -> list[str]:
+    """'<step>: <error>' for each failed step, the step's own exception under Dagster's."""
+    failures = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error
+            cause = error.cause or error
+            failures.append(f"{event.step_key}: {cause.message.strip()}")
+    return failures
 
 
 def cmd_datasets(_: argparse.Namespace) -> int:

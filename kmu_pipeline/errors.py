@@ -87,3 +87,6 @@ class SchemaError(KmuError):
         super().__init__(message, dataset=dataset, url=url)
         self.failure_cases = failure_cases
 
+
+class PublishConflict(KmuError):
+    """Another run published while this one was building: its build is based on older data."""

@@ -1,12 +1,18 @@
-"""DuckDB warehouse: each run builds a private copy, then publishes it with one atomic rename.
+"""DuckDB warehouse: one run = one build = one atomic publish, whatever the run selected.
 
 DuckDB allows one writing process per file, and an analyst's open connection (even read-only)
-holds a lock that would block a writer. So a run never writes the published file: it copies it
-to data/.build/<run_id>.duckdb, writes there (writers of one run take turns under an flock), and
-`publish` renames the finished build over data/kmu.duckdb, keeping the previous file as
-kmu.prev.duckdb. Open connections keep reading the file they opened (POSIX rename semantics); new
-connections see the new run, whole. A killed run leaves only its own build file behind, which
-the next run ignores and `sweep_builds` removes.
+holds a lock that would block a writer. So a run never writes the published file. Its first
+step copies the private base of the published generation (.published/base-<n>.duckdb, never
+the file analysts open, so their read-write edits and WALs never reach a build) to
+data/.build/<run_id>.duckdb; steps write there, taking turns under an flock, and charts are
+drawn beside it. The run's last step publishes (defs/publish.py): under one lock for all runs,
+a build started from an older generation is refused (another run published meanwhile); else
+the build becomes the new base, the record naming it is replaced (the commit point), a copy is
+renamed over data/kmu.duckdb (the previous file kept as kmu.prev.duckdb), then the run's
+charts are moved into data/charts. Open connections keep reading the file they opened (POSIX
+rename semantics); new ones see the new run, whole. Every process of a run holds a lease (a
+shared flock) on its build; a run starting a build removes the files of runs whose lease
+nobody holds, i.e. whose processes died.
 
 A DuckDB file keeps the storage format it was created in, copies included, so the format is
 chosen where a build is created (`_create_build`): one that DuckDB 1.x clients read.
@@ -18,16 +24,33 @@ import fcntl
 import logging
 import os
 import shutil
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from kmu_pipeline.errors import PublishConflict
+from kmu_pipeline.publication import (
+    PublishRecord,
+    fsync,
+    fsync_dir,
+    hold_lease,
+    keep_previous,
+    move_charts,
+    publish_lock,
+    read_record,
+    release_lease,
+    set_aside_wal,
+    sweep_chart_temps,
+    sweep_dead_builds,
+    write_record,
+)
+
 log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts", "meta")
-STALE_BUILD_SECONDS = 6 * 3600
 # DuckDB's default memory limit is 80% of RAM, and it keeps what it reads and writes cached up
 # to that: a 5M-row load peaked at 1.3 GB; bounded at 128 MB it spills and is no slower (bench/).
 MEMORY_LIMIT_ENV = "KMU_DUCKDB_MEMORY_LIMIT"
@@ -48,6 +71,7 @@ def duckdb_config(**overrides: str) -> dict[str, str]:
 # whole and marts re-created, so there are no deleted rows for vacuum to reclaim, and a short
 # row group costs a query nothing measurable.
 BUILD_SETTINGS = {"max_vacuum_tasks": "0"}
+
 
 # DuckDB 2.0 creates files in storage formats numbered 69 and up, which no DuckDB 1.x client
 # opens: the 1.5.6 CLI says "we can only read versions between 64 and 68" (2026-12, issue 15).
@@ -112,12 +136,27 @@ comment on column meta.runs.tables is 'Comma-separated tables in the published w
 """
 
 
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did: `published` False says why in `reason` (nothing was built)."""
+
+    published: bool
+    reason: str = ""
+    generation: int = 0
+    tables: tuple[str, ...] = ()
+    stale: tuple[tuple[str, str], ...] = ()
+    charts: tuple[Path, ...] = ()
+    base: Path | None = None
+
+
 class Warehouse:
-    """The published DuckDB file and the per-run builds beside it."""
+    """The published DuckDB file, the private base it was copied from, and the per-run builds."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.build_dir = self.path.parent / ".build"
+        self.state_dir = self.path.parent / ".published"
+        self.charts_dir = self.path.parent / "charts"
 
     @property
     def previous_path(self) -> Path:
@@ -126,6 +165,13 @@ class Warehouse:
     def build_path(self, run_id: str) -> Path:
         safe = "".join(ch for ch in run_id if ch.isalnum() or ch in "-_")[:64]
         return self.build_dir / f"{safe}.duckdb"
+
+    def build_charts_dir(self, run_id: str) -> Path:
+        """Where this run's charts wait for its publish (moved to charts_dir by it)."""
+        return self.build_path(run_id).with_suffix(".charts")
+
+    def record(self) -> PublishRecord:
+        return read_record(self.state_dir)
 
     @contextmanager
     def _lock(self, run_id: str) -> Iterator[None]:
@@ -141,18 +187,13 @@ class Warehouse:
 
     @contextmanager
     def connect_build(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to this run's build, created from the published file."""
+        """A read-write connection to this run's build, started from the published generation."""
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        hold_lease(self.build_path(run_id).with_suffix(".lease"))
         with self._lock(run_id):
             build = self.build_path(run_id)
             if not build.exists():
-                # a file stopped half-way must never pass for a build
-                partial = build.with_suffix(".partial")
-                partial.unlink(missing_ok=True)
-                if self.path.exists() and storage_number(self.path) <= STORAGE_NUMBER:
-                    shutil.copyfile(self.path, partial)
-                else:
-                    _create_build(partial, self.path if self.path.exists() else None)
-                os.replace(partial, build)
+                self._start_build(build)
             con = connect(str(build), **BUILD_SETTINGS)
             try:
                 ensure_layout(con)
@@ -160,60 +201,99 @@ class Warehouse:
             finally:
                 con.close()
 
-    def publish(self, run_id: str) -> list[str]:
-        """Atomically make this run's build the published warehouse; return its tables."""
+    def _start_build(self, build: Path) -> None:
+        """Sweep the debris of dead runs, then copy the private base of the published
+        generation (never the file analysts open) and note which generation it is."""
+        removed = sweep_dead_builds(self.build_dir) + sweep_chart_temps(self.charts_dir)
+        if removed:
+            log.info("removed %d files of dead runs: %s", len(removed),
+                     ", ".join(p.name for p in removed[:10]))
+        with publish_lock(self.state_dir, shared=True):
+            record = self.record()
+            base = self.state_dir / record.base_name()
+            if record.generation == 0 and self.path.exists():
+                base = self.path  # published before this record existed: the file is the base
+            build.with_suffix(".base").write_text(str(record.generation), encoding="utf-8")
+            # a file stopped half-way must never pass for a build
+            partial = build.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            if base.exists() and storage_number(base) <= STORAGE_NUMBER:
+                shutil.copyfile(base, partial)
+            else:  # a first build, or a base in a format DuckDB 1.x clients cannot read
+                _create_build(partial, base if base.exists() else None)
+            os.replace(partial, build)
+
+    def finish_step(self, run_id: str, step: str, planned: set[str]) -> PublishResult | None:
+        """Note `step` of the run done; the step that completes `planned` publishes the run
+        (exactly one: the notes are taken in turn under the run's lock)."""
+        hold_lease(self.build_path(run_id).with_suffix(".lease"))
         with self._lock(run_id):
-            build = self.build_path(run_id)
-            if not build.exists():
-                raise FileNotFoundError(f"run {run_id} has no build to publish at {build}")
-            con = connect(str(build), **BUILD_SETTINGS)
-            try:
-                tables = [f"{s}.{t}" for s, t in con.execute(
-                    "select schema_name, table_name from duckdb_tables() order by all").fetchall()]
-                con.execute("insert or replace into meta.runs values (?, now(), ?)",
-                            [run_id, ",".join(tables)])
-                con.execute("checkpoint")
-            finally:
-                con.close()
-            _fsync(build)
-            if self.path.exists():
-                _keep_previous(self.path, self.previous_path)
-            os.replace(build, self.path)
-            self._set_aside_wal(run_id)
-            _fsync_dir(self.path.parent)
-            build.with_suffix(".lock").unlink(missing_ok=True)
-            log.info("published %s (%d tables) from run %s", self.path, len(tables), run_id)
-            return tables
+            notes = self.build_path(run_id).with_suffix(".steps")
+            done_before = set(notes.read_text(encoding="utf-8").split() if notes.exists() else [])
+            with open(notes, "a", encoding="utf-8") as fh:
+                fh.write(f"{step}\n")
+            last = bool(planned - done_before) and not planned - done_before - {step}
+        return self.publish(run_id) if last else None
 
-    def _set_aside_wal(self, run_id: str) -> None:
-        """A read-write connection that wrote to the published file (an analyst not using
-        read_only) keeps its write-ahead log beside it by name. It belongs to the file just
-        replaced; left there, every reader of the new file fails ("Failure while replaying WAL
-        ... checkpoint iteration does not match"). Move it where nothing opens it."""
-        wal = Path(f"{self.path}.wal")
-        if wal.exists():
-            target = self.build_dir / f"orphaned-{self.build_path(run_id).stem}.wal"
-            os.replace(wal, target)
-            log.warning("a read-write connection had written to %s; its changes are not in the "
-                        "new run (log moved to %s)", self.path, target)
+    def publish(self, run_id: str) -> PublishResult:
+        """Make this run's build the published warehouse in one rename; its charts follow.
 
-    def sweep_builds(self, keep: str | None = None,
-                     older_than: float = STALE_BUILD_SECONDS) -> list[Path]:
-        """Remove builds of runs that died (older than `older_than` seconds)."""
-        removed = []
-        if not self.build_dir.exists():
-            return removed
-        now = time.time()
-        for path in self.build_dir.iterdir():
-            if keep and path.stem == Path(self.build_path(keep)).stem:
-                continue
-            if now - path.stat().st_mtime > older_than:
-                if path.is_dir():  # DuckDB's spill directory of a build (<build>.duckdb.tmp)
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-                removed.append(path)
-        return removed
+        Serialised with every other publish; refuses a build started from an older generation
+        than the published one (another run published in between), so newer data is never
+        replaced by older. A run without a build has nothing to publish.
+        """
+        build = self.build_path(run_id)
+        try:
+            # the order connect_build takes them in: run, then publish
+            with self._lock(run_id), publish_lock(self.state_dir):
+                if not build.exists():
+                    return PublishResult(False, reason=f"run {run_id} built nothing (no step of "
+                                                       f"it wrote to the warehouse): nothing to "
+                                                       f"publish")
+                record = self.record()
+                started_from = int(build.with_suffix(".base").read_text(encoding="utf-8"))
+                if started_from != record.generation:
+                    raise PublishConflict(
+                        f"another run published newer data at {record.published_at} (run "
+                        f"{record.run_id}, generation {record.generation}) while run {run_id} "
+                        f"was building on generation {started_from}; this run's build is "
+                        f"discarded, run it again to build on the newer data")
+                result = self._commit(run_id, build, record.generation + 1)
+        finally:  # published, refused or failed: the build is done with
+            release_lease(build.with_suffix(".lease"))
+            sweep_dead_builds(self.build_dir)
+        log.info("published %s (%d tables) from run %s", self.path, len(result.tables), run_id)
+        return result
+
+    def _commit(self, run_id: str, build: Path, generation: int) -> PublishResult:
+        """Under the publish lock: build -> private base, record (the commit point), then the
+        copy analysts see, then the charts; a kill before the record leaves nothing changed,
+        after it the next run builds on this one."""
+        tables, stale = _finish_build(build, run_id)
+        base = self.state_dir / PublishRecord(generation).base_name()
+        os.replace(build, base)
+        publishing = self.path.with_name(f".{self.path.name}.{build.stem}.publishing")
+        shutil.copyfile(base, publishing)
+        fsync(publishing)
+        if self.path.exists():
+            keep_previous(self.path, self.previous_path, build.stem)
+        write_record(self.state_dir, PublishRecord(generation, run_id,
+                                                   datetime.now(UTC).isoformat(timespec="seconds")))
+        wal_aside = self.build_dir / f"orphaned-{build.stem}"
+        set_aside_wal(self.path, wal_aside)  # before the rename: never beside the new file
+        os.replace(publishing, self.path)
+        set_aside_wal(self.path, wal_aside)  # one an analyst wrote in between
+        fsync_dir(self.path.parent)
+        charts = move_charts(self.build_charts_dir(run_id), self.charts_dir)
+        for old in self.state_dir.glob("base-*.duckdb"):
+            if old != base:
+                old.unlink()
+        return PublishResult(True, generation=generation, tables=tables, stale=stale,
+                             charts=charts, base=base)
+
+    def sweep_builds(self) -> list[Path]:
+        """Remove the builds (and their partial copies, staged charts, locks) of dead runs."""
+        return sweep_dead_builds(self.build_dir)
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -252,25 +332,21 @@ def _create_build(target: Path, published: Path | None) -> None:
         con.close()
 
 
-def _keep_previous(current: Path, previous: Path) -> None:
-    """Hard-link the current file as .prev so the swap never leaves a moment with no file."""
-    tmp = previous.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    os.link(current, tmp)
-    os.replace(tmp, previous)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Add the run to meta.runs and checkpoint; return the tables and the stale datasets."""
+    con = connect(str(build), **BUILD_SETTINGS)
     try:
-        os.fsync(fd)
+        tables = tuple(f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() order by all").fetchall())
+        con.execute("insert or replace into meta.runs values (?, now(), ?)",
+                    [run_id, ",".join(tables)])
+        stale = tuple(con.execute("select dataset, error from meta.dataset_status "
+                                  "where status = 'stale' order by dataset").fetchall())
+        con.execute("checkpoint")
     finally:
-        os.close(fd)
+        con.close()
+    fsync(build)
+    return tables, stale
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:

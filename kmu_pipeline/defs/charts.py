@@ -1,12 +1,17 @@
-"""Chart assets: PNG files beside the warehouse, shown in the Dagster UI as metadata."""
+"""Chart assets: PNG files beside the warehouse, shown in the Dagster UI as metadata.
+
+A chart is drawn into the run's build folder and reaches data/charts only when the run
+publishes, right after the warehouse it was drawn from: a run that fails or is killed never
+leaves a picture naming it.
+"""
 
 import base64
 from collections.abc import Callable
-from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from kmu_pipeline import charts
+from kmu_pipeline.defs.publish import finish_step, publish_metadata
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import table_key
 
@@ -26,25 +31,26 @@ CHARTS = {
 }
 
 
-def charts_dir(warehouse: WarehouseResource) -> Path:
-    return Path(warehouse.path).parent / "charts"
-
-
 def build_chart_asset(name: str, file_name: str, mart: str,
                       draw: Callable) -> AssetsDefinition:
     @asset(key=["charts", name], deps=[table_key(mart)], group_name="charts",
            kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}")
     def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        path = charts_dir(warehouse) / file_name
-        with warehouse.get().connect_build(context.run.run_id) as con:
-            data = draw(con, path, context.run.run_id)
-        image = base64.b64encode(path.read_bytes()).decode()
-        return MaterializeResult(metadata={
-            "path": MetadataValue.path(str(path)),
+        wh = warehouse.get()
+        staged = wh.build_charts_dir(context.run.run_id) / file_name
+        with wh.connect_build(context.run.run_id) as con:
+            data = draw(con, staged, context.run.run_id)
+        image = base64.b64encode(staged.read_bytes()).decode()
+        metadata = {
+            "path": MetadataValue.path(str(wh.charts_dir / file_name)),  # once published
             "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
             "plotted_values": MetadataValue.md(data.head(60).to_markdown(index=False)),
             "rows_plotted": len(data),
-        })
+        }
+        published = finish_step(context, warehouse)
+        if published is not None:
+            metadata.update(publish_metadata(published, wh))
+        return MaterializeResult(metadata=metadata)
 
     return _chart
 

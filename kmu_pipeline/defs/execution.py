@@ -7,8 +7,10 @@ short writes (Warehouse.connect_build); downloads, parsing and validation run si
 """
 
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 from dagster import (
     DagsterInstance,
@@ -20,8 +22,10 @@ from dagster import (
 
 from kmu_pipeline.defs.definitions import build_definitions
 from kmu_pipeline.defs.resources import resources_from_env
+from kmu_pipeline.publication import hold_lease, is_leased, release_lease
 
 PRELOAD = ["kmu_pipeline.defs.definitions"]
+TEMP_INSTANCE_PREFIX = "kmu-dagster-"
 
 
 def refresh_all_job() -> JobDefinition:
@@ -51,9 +55,26 @@ def run_multiprocess(env: Mapping[str, str], max_concurrent: int,
     if os.environ.get("DAGSTER_HOME"):
         with DagsterInstance.get() as home:
             return _execute(home, max_concurrent)
-    with tempfile.TemporaryDirectory(prefix="kmu-dagster-") as tmp:
-        with DagsterInstance.local_temp(tempdir=tmp) as temp:
-            return _execute(temp, max_concurrent)
+    sweep_dead_instances()
+    with tempfile.TemporaryDirectory(prefix=TEMP_INSTANCE_PREFIX) as tmp:
+        lease = Path(tmp) / "lease"
+        hold_lease(lease)  # the instance is in use while this process lives
+        try:
+            with DagsterInstance.local_temp(tempdir=tmp) as temp:
+                return _execute(temp, max_concurrent)
+        finally:
+            release_lease(lease)
+
+
+def sweep_dead_instances(root: Path | None = None) -> list[Path]:
+    """Remove the temporary instances of parallel runs whose process died (a killed CLI never
+    reaches TemporaryDirectory's cleanup): those whose lease nobody holds."""
+    root = Path(root or tempfile.gettempdir())
+    dead = [path for path in root.glob(f"{TEMP_INSTANCE_PREFIX}*")
+            if path.is_dir() and not is_leased(path / "lease")]
+    for path in dead:
+        shutil.rmtree(path, ignore_errors=True)
+    return dead
 
 
 def _execute(instance: DagsterInstance, max_concurrent: int) -> JobExecutionResult:

@@ -1,41 +1,116 @@
-"""The last step of every refresh: publish the run's build as data/kmu.duckdb, atomically."""
+"""The end of every run: its last step publishes the run's build, whatever was selected.
 
+One run = one build = one publish (Warehouse.publish: one rename of the warehouse, then the
+charts the run drew). A run that includes `warehouse/published` publishes there: it depends on
+every asset, so it ends the run. In any other selection every step that writes the build notes
+itself done when it ends (`finish_step`), and the step that completes the run's plan publishes.
+So "Materialize" on one raw asset, one mart or one chart publishes exactly that, started from
+the published generation, and `warehouse/published` selected alone has nothing to publish and
+says so. A failed step leaves the plan incomplete: nothing of the run is published, and the
+next run sweeps its build.
+
+Raw assets note themselves through a success hook (`publish_when_last`) until their own body
+calls finish_step: a publish that fails in a hook is logged as a hook error, not a failed step.
+"""
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    HookContext,
     MaterializeResult,
     MetadataValue,
     asset,
+    success_hook,
 )
 
 from kmu_pipeline.data_dictionary import write as write_dictionary
 from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.warehouse import PublishResult, Warehouse
 
 PUBLISHED = AssetKey(["warehouse", "published"])
+PUBLISH_STEP = "__".join(PUBLISHED.path)
+
+
+def planned_steps(run, job_def=None) -> set[str]:
+    """The step keys of this run (a subset run names them; a whole-job run runs every node)."""
+    if run.step_keys_to_execute is not None:
+        return set(run.step_keys_to_execute)
+    return {node.name for node in job_def.nodes} if job_def is not None else set()
+
+
+def finish_step(context, warehouse: WarehouseResource) -> PublishResult | None:
+    """End an asset or check step (`context` of either kind): the publish step publishes; in a
+    run without it, the step that completes the run's plan does."""
+    op_context = getattr(context, "op_execution_context", context)
+    run, step = op_context.run, str(op_context.op_handle)
+    return _finish(warehouse.get(), run.run_id, step, planned_steps(run, op_context.job_def))
+
+
+def _finish(wh: Warehouse, run_id: str, step: str, planned: set[str]) -> PublishResult | None:
+    if PUBLISH_STEP in planned:  # it depends on every asset: the run ends there
+        return _after(wh.publish(run_id), wh) if step == PUBLISH_STEP else None
+    return _after(wh.finish_step(run_id, step, planned), wh)
+
+
+def _after(result: PublishResult | None, wh: Warehouse) -> PublishResult | None:
+    """The data dictionary beside a newly published file, written from its private base."""
+    if result is not None and result.published:
+        write_dictionary(result.base, dictionary_path(wh))
+    return result
+
+
+def dictionary_path(wh: Warehouse):
+    return wh.path.parent / "data_dictionary.md"
+
+
+@success_hook(required_resource_keys={"warehouse"})
+def publish_when_last(context: HookContext) -> None:
+    """finish_step for steps whose body does not call it (the raw assets)."""
+    run = context.instance.get_run_by_id(context.run_id)
+    planned = planned_steps(run)
+    if not planned:  # a whole-job run: its SQL models come after any raw asset
+        return
+    wh = context.resources.warehouse.get()
+    result = _finish(wh, context.run_id, context.step_key, planned)
+    if result is not None:
+        context.log.info(describe(result, wh))
+
+
+def describe(result: PublishResult, wh: Warehouse) -> str:
+    if not result.published:
+        return result.reason
+    return (f"published {wh.path} generation {result.generation} ({len(result.tables)} tables, "
+            f"{len(result.charts)} charts, {len(result.stale)} stale datasets)")
+
+
+def publish_metadata(result: PublishResult | None, wh: Warehouse) -> dict:
+    """What the publish did, for the materialisation of the step that did it."""
+    if result is None:
+        return {"published": MetadataValue.text("by the run's last step, still running")}
+    if not result.published:
+        return {"published": MetadataValue.text(result.reason)}
+    return {
+        "published": MetadataValue.text(describe(result, wh)),
+        "path": MetadataValue.path(str(wh.path.resolve())),
+        "generation": MetadataValue.int(result.generation),
+        "tables": MetadataValue.int(len(result.tables)),
+        "data_dictionary": MetadataValue.path(str(dictionary_path(wh).resolve())),
+        "table_list": MetadataValue.text(", ".join(result.tables)),
+        "charts": MetadataValue.text(", ".join(p.name for p in result.charts) or "none"),
+        "stale_datasets": MetadataValue.text(
+            "; ".join(f"{d}: {e}" for d, e in result.stale) if result.stale else "none"),
+    }
 
 
 def build_publish_asset(upstream: list[AssetKey]) -> AssetsDefinition:
     @asset(key=PUBLISHED, deps=upstream, group_name="publish", kinds={"duckdb"},
-           description="Swaps this run's build in as the published warehouse (one rename), "
-                       "keeping the previous file as kmu.prev.duckdb; readers never see a mix "
-                       "of runs and are never blocked")
+           description="Publishes this run's build as the warehouse (one rename, the previous "
+                       "file kept as kmu.prev.duckdb) and then the charts the run drew; readers "
+                       "never see a mix of runs and are never blocked. Any run publishes at its "
+                       "last step; selected alone, this has nothing to publish")
     def _publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        wh = warehouse.get()
-        tables = wh.publish(context.run.run_id)
-        wh.sweep_builds(keep=context.run.run_id)
-        dictionary = write_dictionary(wh.path, wh.path.parent / "data_dictionary.md")
-        with wh.read() as con:
-            stale = con.execute("select dataset, error from meta.dataset_status "
-                                "where status = 'stale' order by dataset").fetchall()
-        return MaterializeResult(metadata={
-            "path": MetadataValue.path(str(wh.path.resolve())),
-            "tables": MetadataValue.int(len(tables)),
-            "data_dictionary": MetadataValue.path(str(dictionary.resolve())),
-            "table_list": MetadataValue.text(", ".join(tables)),
-            "stale_datasets": MetadataValue.text(
-                "; ".join(f"{d}: {e}" for d, e in stale) if stale else "none"),
-        })
+        result = finish_step(context, warehouse)
+        return MaterializeResult(metadata=publish_metadata(result, warehouse.get()))
 
     return _publish

@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.metadata import table_metadata
+from kmu_pipeline.defs.publish import finish_step, publish_metadata
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.sql_models import SqlModel, discover_models, run_model
 
@@ -25,7 +26,11 @@ def build_sql_asset(model: SqlModel) -> AssetsDefinition:
     def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.get().connect_build(context.run.run_id) as con:
             run_model(con, model)
-            return MaterializeResult(metadata=table_metadata(con, model.table))
+            metadata = table_metadata(con, model.table)
+        published = finish_step(context, warehouse)
+        if published is not None:
+            metadata.update(publish_metadata(published, warehouse.get()))
+        return MaterializeResult(metadata=metadata)
 
     return _model
 

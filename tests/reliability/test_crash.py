@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from PIL import Image
 
 KILL_POINTS = {
     # a raw body half written to its .partial file under data/raw
@@ -27,8 +28,10 @@ KILL_POINTS = {
     "load": ("kmu_pipeline.warehouse.comment_table", 4, False),
     # between SQL models
     "models": ("kmu_pipeline.defs.sql.run_model", 2, False),
-    # build checkpointed and flushed, previous kept, not yet renamed
-    "publish": ("kmu_pipeline.warehouse._keep_previous", 1, True),
+    # every chart drawn into the run's build folder, not yet published
+    "charts": ("kmu_pipeline.charts._save", 4, True),
+    # build checkpointed and flushed, previous kept, not yet committed or renamed
+    "publish": ("kmu_pipeline.warehouse.keep_previous", 1, True),
     # published, but the lock file, sweep and data dictionary not done
     "after-publish": ("kmu_pipeline.defs.publish.write_dictionary", 1, False),
 }
@@ -120,16 +123,26 @@ def test_sigkill_at_any_point_leaves_the_warehouse_intact_and_the_next_run_compl
             before = after
         else:
             assert after == before, point
-    leftovers = {p.name for p in (tmp_path / "data" / ".build").iterdir()}
-    assert any(name.endswith(".lock") for name in leftovers)  # the killed runs' debris
+        # a killed run's pictures are never published: every chart names a published run
+        assert _chart_runs(tmp_path) <= set(after["runs"]), point
     partials = list((tmp_path / "data" / "raw").rglob(".partial-*"))
-    assert partials  # the killed download
+    assert partials  # the killed download (landing sweeps its partials once old)
     old = time.time() - 7 * 3600
-    for path in [*partials, *(tmp_path / "data" / ".build").iterdir()]:
+    for path in partials:
         os.utime(path, (old, old))
     assert _child(tmp_path, None) == 0  # nothing left behind blocks the next run
     final = _fingerprint(db)
     assert final["tables"] == before["tables"] and len(final["runs"]) == 3
-    # the debris of dead runs is swept once old, on the next fetch / publish
     assert not list((tmp_path / "data" / "raw").rglob(".partial-*"))
-    assert not [p for p in (tmp_path / "data" / ".build").iterdir() if p.name in leftovers]
+    # builds, half copies, locks and staged charts of the killed runs: gone, whatever their age
+    assert [p.name for p in (tmp_path / "data" / ".build").iterdir()] == []
+
+
+def _chart_runs(workdir: Path) -> set[str]:
+    """The run ids the published charts name in their PNG source line."""
+    runs = set()
+    for png in (workdir / "data" / "charts").glob("*.png"):
+        source = Image.open(png).text.get("Source") or ""
+        if "Lauf " in source:
+            runs.add(source.rpartition("Lauf ")[2].rstrip(")"))
+    return runs

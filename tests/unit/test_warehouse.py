@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 import duckdb
 import pytest
 
+from kmu_pipeline.publication import release_lease
 from kmu_pipeline.warehouse import STORAGE_NUMBER, STORAGE_VERSION, Warehouse, storage_number
 
 
@@ -34,26 +32,23 @@ def test_publish_swaps_atomically_and_keeps_previous(tmp_path):
     assert prev.execute("select v from marts.t").fetchone() == (1,)
 
 
-def test_publishing_an_unknown_run_fails_and_changes_nothing(tmp_path):
+def test_publishing_a_run_that_built_nothing_is_a_no_op(tmp_path):
     wh = Warehouse(tmp_path / "kmu.duckdb")
-    with pytest.raises(FileNotFoundError, match="run nope has no build"):
-        wh.publish("nope")
-    assert not wh.path.exists()
+    result = wh.publish("nope")
+    assert not result.published and "run nope built nothing" in result.reason
+    assert not wh.path.exists() and wh.record().generation == 0
 
 
-def test_sweep_removes_dead_runs_builds(tmp_path):
+def test_sweep_removes_builds_whose_lease_nobody_holds(tmp_path):
     wh = Warehouse(tmp_path / "kmu.duckdb")
     _write(wh, "dead", 1)
-    stage = wh.build_dir / "dead.stage"
-    stage.mkdir()
-    (stage / "x.parquet").write_bytes(b"")
-    old = time.time() - 7 * 3600
-    for path in wh.build_dir.iterdir():
-        os.utime(path, (old, old))
-    _write(wh, "live", 2)
-    removed = {p.name for p in wh.sweep_builds(keep="live")}
-    assert {"dead.duckdb", "dead.stage"} <= removed
-    assert wh.build_path("live").exists()
+    release_lease(wh.build_path("dead").with_suffix(".lease"))  # as if its process had died
+    (wh.build_dir / "dead.partial").write_bytes(b"half a copy")
+    (wh.build_dir / "dead.charts").mkdir()
+    (wh.build_dir / "dead.charts" / ".abb2.png.x.png").write_bytes(b"half a chart")
+    _write(wh, "live", 2)  # a new run sweeps when it starts its build, and holds its lease
+    assert not [p for p in wh.build_dir.iterdir() if p.name.startswith("dead")]
+    assert wh.sweep_builds() == [] and wh.build_path("live").exists()
 
 
 def test_a_build_left_without_its_layout_is_completed(tmp_path):

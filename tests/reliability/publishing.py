@@ -1,0 +1,55 @@
+"""Helpers of the publish-protocol tests: a published demo warehouse to copy, runs of a subset
+of assets through the project's own job, what the published files say."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+from dagster import AssetKey
+from PIL import Image
+
+from kmu_pipeline.defs.definitions import build_definitions
+from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+
+CHART = AssetKey(["charts", "abb2_digital_integration"])
+CHART_FILE = "abb2_digital_integration.png"
+
+
+def copy_workdir(published: Path, target: Path) -> Path:
+    """A private copy of a published demo run (warehouse, record, base, charts, raw)."""
+    shutil.copytree(published, target, symlinks=True)
+    return target
+
+
+def run_selection(workdir: Path, server, keys: list[AssetKey]):
+    """refresh_all restricted to `keys`, in process, as "Materialize" on a selection does."""
+    defs = build_definitions({
+        "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
+        "sources": SourcesResource(
+            landing_dir=str(workdir / "raw"), eurostat_base_url=server.base_url("eurostat"),
+            genesis_base_url=server.base_url("genesis"), desi_base_url=server.base_url("desi"),
+            max_attempts=2, max_retry_seconds=2),
+    })
+    return defs.resolve_job_def("refresh_all").execute_in_process(
+        asset_selection=keys, raise_on_error=False)
+
+
+def published_runs(db: Path) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r for (r,) in con.execute("select run_id from meta.runs order by published_at")
+                .fetchall()]
+    finally:
+        con.close()
+
+
+def chart_source(workdir: Path, name: str = CHART_FILE) -> str:
+    """The source line (with the run id) in a published chart's PNG text chunk."""
+    return Image.open(workdir / "charts" / name).text["Source"]
+
+
+def builds_left(workdir: Path) -> list[str]:
+    build_dir = workdir / ".build"
+    return sorted(p.name for p in build_dir.glob("*.duckdb")) if build_dir.exists() else []

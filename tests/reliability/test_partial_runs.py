@@ -1,0 +1,77 @@
+"""Issue 15.3 and 18.10: any subset of assets is one build and one atomic publish, and charts
+are published with the warehouse they were drawn from, never before it.
+
+Each test starts from a copy of one published demo run and materialises a subset through the
+project's refresh_all job (as "Materialize" on a selection in the UI does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from dagster import AssetKey
+
+from kmu_pipeline.defs.publish import PUBLISHED
+from tests.reliability.publishing import (
+    CHART,
+    builds_left,
+    chart_source,
+    copy_workdir,
+    published_runs,
+    run_selection,
+)
+
+
+@pytest.fixture
+def workdir(published_demo, tmp_path):
+    return copy_workdir(published_demo[0], tmp_path / "data")
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_publish_alone_has_nothing_to_publish_and_changes_nothing(workdir, demo_server,
+                                                                  published_demo):
+    before = _digest(workdir / "kmu.duckdb")
+    result = run_selection(workdir, demo_server, [PUBLISHED])
+    assert result.success
+    said = result.asset_materializations_for_node("warehouse__published")[0].metadata
+    assert "nothing to publish" in said["published"].value
+    assert _digest(workdir / "kmu.duckdb") == before
+    assert published_runs(workdir / "kmu.duckdb") == [published_demo[1]]
+    assert builds_left(workdir) == []
+
+
+def test_a_chart_alone_is_published_with_its_warehouse(workdir, demo_server, published_demo):
+    result = run_selection(workdir, demo_server, [CHART])
+    assert result.success
+    runs = published_runs(workdir / "kmu.duckdb")
+    assert runs == [published_demo[1], result.run_id]  # the chart's run published
+    assert f"Lauf {result.run_id})" in chart_source(workdir)  # and its picture with it
+    assert builds_left(workdir) == []
+
+
+@pytest.mark.parametrize("key", [AssetKey(["raw", "eurostat__isoc_cicce_use"]),
+                                 AssetKey(["marts", "adoption_gaps"])],
+                         ids=["one-raw-asset", "one-mart"])
+def test_one_asset_alone_is_published(workdir, demo_server, published_demo, key):
+    result = run_selection(workdir, demo_server, [key])
+    assert result.success
+    assert published_runs(workdir / "kmu.duckdb") == [published_demo[1], result.run_id]
+    # the charts were not in the run: they still name the run that drew them, which published
+    assert f"Lauf {published_demo[1]})" in chart_source(workdir)
+    assert builds_left(workdir) == []
+
+
+def test_a_run_that_fails_to_publish_leaves_the_charts_of_the_last_publish(workdir,
+                                                                           demo_server,
+                                                                           published_demo):
+    # the previous file cannot be kept (a directory in its place): the publish step fails
+    (workdir / "kmu.prev.duckdb").unlink(missing_ok=True)
+    (workdir / "kmu.prev.duckdb").mkdir()
+    result = run_selection(workdir, demo_server, [CHART, PUBLISHED])
+    assert not result.success
+    assert published_runs(workdir / "kmu.duckdb") == [published_demo[1]]
+    assert f"Lauf {published_demo[1]})" in chart_source(workdir)  # not the failed run's picture
