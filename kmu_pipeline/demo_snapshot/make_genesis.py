@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kmu_pipeline.catalogue import Dataset, load_catalogue
 from kmu_pipeline.replay import add_recording
-from kmu_pipeline.sources.genesis import metadata_request, table_request
+from kmu_pipeline.sources.genesis import metadata_request, table_request, values_request
 
 HERE = Path(__file__).parent
 HEADER = ("statistics_code;statistics_label;time_code;time_label;time;1_variable_code;"
@@ -58,7 +58,9 @@ def ffcsv_zip(member: str, rows: list[str]) -> bytes:
     text = "\ufeff" + "\n".join([HEADER, *rows]) + "\n"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member, text.encode("utf-8"))
+        # a fixed member time: the same rows always give the same bytes (and the same sha256)
+        info = zipfile.ZipInfo(member, date_time=(2021, 4, 15, 10, 0, 0))
+        archive.writestr(info, text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -121,11 +123,49 @@ def metadata_json(dataset: Dataset, updated: str) -> bytes:
     }, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def values_json(variable: str, values: dict[str, str]) -> bytes:
+    """catalogue/values2variable as the service answers it (the recorded restatis answer in
+    ../shared/reference/destatis/restatis-httptest-fixtures/values2/: Status 22, List items
+    Code/Content/Variables/Information, all strings)."""
+    return json.dumps({
+        "Ident": {"Service": "catalogue", "Method": "values2variable"},
+        "Status": {"Code": 22, "Content": "erfolgreich (Mindestens ein Parameter enthält "
+                   "ungültige Werte. Er wurde angepasst, um den Service starten zu können.: "
+                   "sortcriterion)", "Type": "Warnung"},
+        "Parameter": {"username": "********************", "password": "********************",
+                      "name": variable, "selection": "", "area": "Alle",
+                      "searchcriterion": "Code", "sortcriterion": "Code", "pagelength": "500",
+                      "language": "de"},
+        "List": [{"Code": code, "Content": label, "Variables": "1", "Information": "false"}
+                 for code, label in values.items()],
+        "Copyright": "© Statistisches Bundesamt (Destatis), 2026",
+    }, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# The attribute codes the demo's values2variable answers list: those of its table files (52911:
+# the catalogue's assumed codes, written by the project; 52111: BESG12 as in the real answer).
+VALUES = {
+    "IKTNU1": {code: label for code, label, _, _ in IKT_2020},
+    "BESGK1": dict(SIZES.values()),
+    "BESG12": {"BESAB0000B0010": "0 bis unter 10 abhängig Beschäftigte",
+               "BESAB0010B0050": "10 bis unter 50 abhängig Beschäftigte",
+               "BESAB0050B0250": "50 bis unter 250 abhängig Beschäftigte",
+               "BESAB0250UM": "250 und mehr abhängig Beschäftigte"},
+}
+
+
 def record(dataset: Dataset, rows: list[str], stamp: str) -> None:
     meta = metadata_request(dataset)
     add_recording(HERE, source="genesis", dataset=dataset.name, path=meta.path,
                   form=list(meta.form), method="POST", body=metadata_json(dataset, stamp),
                   content_type="application/json;charset=UTF-8")
+    for variable in {v for v, _ in [*LAYOUT[dataset.code][1], *LAYOUT[dataset.code][2]]}:
+        if variable in VALUES:
+            request = values_request(dataset, variable)
+            add_recording(HERE, source="genesis", dataset=dataset.name, path=request.path,
+                          form=list(request.form), method="POST",
+                          body=values_json(variable, VALUES[variable]),
+                          content_type="application/json;charset=UTF-8")
     table = table_request(dataset)
     member = f"{dataset.code}_1700000000000_de_flat"
     add_recording(HERE, source="genesis", dataset=dataset.name, path=table.path,

@@ -10,6 +10,10 @@ A table answer is either the ZIP or a JSON status: 0 ok, 98 too large (queue it 
 or a JSON status naming the login. Large tables follow 98 -> job=true -> 99 -> poll
 catalogue/results (104 until ready) -> data/resultfile, bounded in time. Tokens are read-only and
 cannot start jobs.
+
+Before the table is asked for, `check_dataset` holds the entry against the service's own
+description of the table: metadata/table lists its variables and value variables, and
+catalogue/values2variable the attribute codes of the size and indicator variables.
 """
 
 from __future__ import annotations
@@ -231,6 +235,10 @@ class _Call:
 
 NAME = "genesis"
 VALUE_VARIABLE = "value_variable_code"  # indicator_variable: each indicator is a value variable
+VALUES_PAGE = 500  # attribute codes per variable: size classes and ICT items are far fewer
+# values2variable succeeds with 0, or 22 when the service adjusted a parameter (the recorded
+# restatis answer); 103/104 mean the variable has no values
+VALUES_FOUND, NO_VALUES = (0, 22), (103, 104)
 
 
 def table_variables(body: Path) -> frozenset[str]:
@@ -266,17 +274,57 @@ def variable_mismatches(dataset: Dataset, variables: frozenset[str]) -> list[Mis
                            {"variables": variables, "value variables": variables})
 
 
+def values_request(dataset: Dataset, variable: str) -> Request:
+    """catalogue/values2variable: the attribute codes of one variable (as restatis asks it)."""
+    return Request(source=NAME, dataset=dataset.name, path="catalogue/values2variable",
+                   method="POST",
+                   form=(("name", variable), ("selection", ""), ("area", "all"),
+                         ("searchcriterion", "Code"), ("sortcriterion", "Code"),
+                         ("pagelength", str(VALUES_PAGE)), ("language", "de")))
+
+
+def variable_values(body: Path) -> frozenset[str]:
+    """The attribute codes listed by a values2variable answer (none for 'no objects')."""
+    try:
+        items = json.loads(body.read_text(encoding="utf-8")).get("List") or []
+        return frozenset(str(item["Code"]) for item in items)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return frozenset()
+
+
+def attribute_mismatches(call: _Call, dataset: Dataset) -> list[Mismatch]:
+    """The entry's size-class and indicator codes that values2variable does not list for
+    their variables (a value-variable indicator has no attribute codes)."""
+    opts = dataset.options
+    requested = {}
+    if opts.get("size_variable"):
+        requested[str(opts["size_variable"])] = list(dataset.size_classes)
+    if opts.get("indicator_variable") not in (None, VALUE_VARIABLE):
+        requested[str(opts["indicator_variable"])] = list(dataset.indicators)
+    available = {}
+    for variable in requested:
+        request = values_request(dataset, variable)
+        landed, status = call.fetch(request)
+        if status is None or status[0] not in (*VALUES_FOUND, *NO_VALUES):
+            call.check(status or (0, "values2variable answered with a file"), request)
+        available[variable] = variable_values(landed.body_path(call.client.landing.root))
+    return find_mismatches(requested, available)
+
+
 def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
                   env: dict[str, str] | None = None) -> Landed:
-    """Land the table's metadata and check the entry's variables against it."""
+    """Land the table's metadata and check the entry's variables against it, then the codes
+    of its size and indicator variables against values2variable."""
     creds = require_credentials(base_url, env, dataset.name)
     call = _Call(dataset, client, base_url, creds, JobPolicy())
     request = metadata_request(dataset)
     meta, status = call.fetch(request)
     if status is None or status[0] != 0:
         call.check(status or (0, "metadata answered with a file"), request)
+    what = f"GENESIS table {dataset.code}"
     raise_for_mismatches(dataset, variable_mismatches(dataset, table_variables(
-        meta.body_path(client.landing.root))), f"GENESIS table {dataset.code}", meta.url)
+        meta.body_path(client.landing.root))), what, meta.url)
+    raise_for_mismatches(dataset, attribute_mismatches(call, dataset), what, meta.url)
     return meta
 
 

@@ -7,6 +7,7 @@ bodies unchanged from a local HTTP server.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ import yaml
 from werkzeug import Request, Response
 
 CASSETTES = "destatis/pystatis-cassettes"
+VALUES_ANSWER = ("destatis/restatis-httptest-fixtures/values2/api/catalogue/"
+                 "values2variable-86e7c4-332fef-POST.json")
+REGISTER_FLAT = "destatis/pystatis-extracted/52111-0001"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,27 @@ def answers(reference: Path, table: str) -> list[Answer]:
                           response["status"]["code"], ctype,
                           body if isinstance(body, bytes) else body.encode("utf-8")))
     return out
+
+
+def values_answer(reference: Path, variable: str, values: dict[str, str]) -> Answer:
+    """The recorded restatis values2variable answer (Status 22, List of Code/Content/
+    Variables/Information), naming `variable` and listing `values` instead of its Länder."""
+    doc = json.loads((reference / VALUES_ANSWER).read_text(encoding="utf-8"))
+    doc["Parameter"]["name"] = variable
+    doc["List"] = [{"Code": code, "Content": label, "Variables": "1", "Information": "false"}
+                   for code, label in values.items()]
+    return Answer("catalogue/values2variable", 200, "application/json;charset=UTF-8",
+                  json.dumps(doc, ensure_ascii=False).encode())
+
+
+def register_sizes(reference: Path) -> dict[str, str]:
+    """BESG12's attribute codes and labels as the real 52111-0001 table file has them."""
+    flat = next((reference / REGISTER_FLAT).glob("*_flat.csv"))
+    rows = flat.read_text(encoding="utf-8-sig").splitlines()
+    header = rows[0].split(";")
+    code, label = header.index("2_variable_attribute_code"), header.index(
+        "2_variable_attribute_label")
+    return dict(sorted({(r.split(";")[code], r.split(";")[label]) for r in rows[1:]}))
 
 
 def first(items: list[Answer], endpoint: str, contains: bytes = b"") -> Answer:

@@ -16,7 +16,7 @@ from kmu_pipeline.landing import LandingStore
 from kmu_pipeline.parse.genesis_ffcsv import parse_landed
 from kmu_pipeline.sources import genesis
 from kmu_pipeline.sources.http import HttpClient, RetryPolicy
-from tests.genesis.cassettes import GenesisFake, answers, first
+from tests.genesis.cassettes import GenesisFake, answers, first, register_sizes, values_answer
 
 TOKEN = {"KMU_GENESIS_TOKEN": "tok-3f9a7c2e1b"}
 ACCOUNT = {"KMU_GENESIS_USERNAME": "user-5d1e8a", "KMU_GENESIS_PASSWORD": "pw-9c4b2f7e0a"}
@@ -40,6 +40,12 @@ def fake(httpserver) -> GenesisFake:
     return GenesisFake(httpserver)
 
 
+def _register_values(fake: GenesisFake, reference) -> None:
+    """values2variable for BESG12, the register's size variable, as the service lists it."""
+    fake.queue("catalogue/values2variable",
+               values_answer(reference, "BESG12", register_sizes(reference)))
+
+
 def _landed_text(client: HttpClient) -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace")
                      for p in client.landing.root.rglob("*") if p.is_file())
@@ -48,6 +54,7 @@ def _landed_text(client: HttpClient) -> str:
 def test_table_with_token_lands_metadata_and_zip_and_never_the_token(reference, fake, client):
     recorded = answers(reference, "52111-0001")
     fake.queue("metadata/table", first(recorded, "metadata/table"))
+    _register_values(fake, reference)
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
     landed = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
     assert [item.path for item in landed] == ["data/tablefile"]
@@ -57,10 +64,10 @@ def test_table_with_token_lands_metadata_and_zip_and_never_the_token(reference, 
     assert m_small[["value", "flag", "unit", "indicator"]].values.tolist() == [
         [28469.0, "e", "enterprises_count", "enterprises"]]
     # the token went out as the `username` header with an empty password, on every call ...
-    for endpoint in ("metadata/table", "data/tablefile"):
+    for endpoint in ("metadata/table", "catalogue/values2variable", "data/tablefile"):
         (form, headers), = fake.calls(endpoint)
         assert headers["Username"] == TOKEN["KMU_GENESIS_TOKEN"] and headers["Password"] == ""
-        assert "username" not in form and form["name"] == "52111-0001"
+        assert "username" not in form and form["name"] in ("52111-0001", "BESG12")
     # ... and is nowhere on disk
     assert TOKEN["KMU_GENESIS_TOKEN"] not in _landed_text(client)
 
@@ -68,6 +75,7 @@ def test_table_with_token_lands_metadata_and_zip_and_never_the_token(reference, 
 def test_unchanged_metadata_stamp_skips_the_table_download(reference, fake, client):
     recorded = answers(reference, "52111-0001")
     fake.queue("metadata/table", first(recorded, "metadata/table"))
+    _register_values(fake, reference)
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
     first_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
     second_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
@@ -139,6 +147,7 @@ def test_job_that_never_becomes_ready_fails_within_the_bound(reference, fake, cl
 def test_no_cube_and_no_objects_name_table_and_code(reference, fake, client, table, code, words):
     recorded = answers(reference, table)
     fake.queue("metadata/table", first(answers(reference, "52111-0001"), "metadata/table"))
+    _register_values(fake, reference)
     fake.queue("data/tablefile", first(recorded, "data/tablefile"))
     entry = REGISTER.__class__(**{**REGISTER.__dict__, "code": table})
     with pytest.raises(NotFoundError) as err:
@@ -178,3 +187,18 @@ def test_variables_the_table_lacks_fail_before_the_table_is_asked_for(reference,
     assert "variables: ['BESGK1'] not there (it has BESG12, DINSG, JAHR, UNT002, WZ08U6)" in text
     assert "value variables: ['UNT036'] not there" in text and "catalogue.toml" in text
     assert fake.calls("data/tablefile") == []  # nothing asked that the table does not have
+
+
+def test_a_size_code_the_variable_lacks_fails_before_the_table_is_asked_for(reference, fake,
+                                                                           client):
+    fake.queue("metadata/table", first(answers(reference, "52111-0001"), "metadata/table"))
+    _register_values(fake, reference)
+    sizes = {**REGISTER.size_classes, "BES0000B0010": "0-9"}  # 52911's assumed code, not URS's
+    with pytest.raises(CatalogueMismatchError) as err:
+        genesis.fetch_dataset(replace(REGISTER, size_classes=sizes), SOURCE, client,
+                              fake.base_url, env=TOKEN)
+    assert ("BESG12: ['BES0000B0010'] not there (it has BESAB0000B0010, BESAB0010B0050, "
+            "BESAB0050B0250, BESAB0250UM)") in str(err.value)
+    (form, _), = fake.calls("catalogue/values2variable")
+    assert form["name"] == "BESG12"
+    assert fake.calls("data/tablefile") == []
