@@ -146,7 +146,7 @@ def values_json(variable: str, values: dict[str, str]) -> bytes:
 # the catalogue's assumed codes, written by the project; 52111: BESG12 as in the real answer).
 VALUES = {
     "IKTNU1": {code: label for code, label, _, _ in IKT_2020},
-    "BESGK1": dict(SIZES.values()),
+    "BESGK1": {**dict(SIZES.values()), "BES0250UM": "250 und mehr Beschäftigte"},
     "BESG12": {"BESAB0000B0010": "0 bis unter 10 abhängig Beschäftigte",
                "BESAB0010B0050": "10 bis unter 50 abhängig Beschäftigte",
                "BESAB0050B0250": "50 bis unter 250 abhängig Beschäftigte",
