@@ -51,7 +51,7 @@ def bench_catalogue(names: list[str]) -> Catalogue:
     source = load_catalogue().sources["eurostat"]
     lines = ["[sources.eurostat]", f'base_url = "{source.base_url}"',
              f'base_url_env = "{source.base_url_env}"',
-             f"dimensions = {list(source.options['dimensions'])!r}".replace("'", '"'), ""]
+             f"dimensions = {list(source.dimensions)!r}".replace("'", '"'), ""]
     indicators = ", ".join(f'{k} = "{v}"' for k, v in indicator_codes().items())
     sizes = ", ".join(f'"{k}" = "{v}"' for k, v in zip(
         SIZES, ("0-9", "10-49", "50-249", "250+", "10-249", "10+"), strict=True))

@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -26,12 +26,14 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """An upstream agency: its default base URL and the env var that overrides it."""
+    """An upstream agency: its default base URL, the env var that overrides it, the name
+    charts cite it by, and (Eurostat) the dimension order of its series keys."""
 
     name: str
     base_url: str
     base_url_env: str
-    options: Mapping[str, object] = field(default_factory=dict)
+    agency: str
+    dimensions: tuple[str, ...] = ()
 
     def resolved_base_url(self) -> str:
         return os.environ.get(self.base_url_env, "").strip() or self.base_url
@@ -39,20 +41,30 @@ class Source:
 
 @dataclass(frozen=True)
 class Dataset:
-    """One source table and how its codes map to the harmonised vocabulary."""
+    """One raw table: where it comes from, its table model, and how codes map to the
+    harmonised vocabulary. Keys an entry may have are exactly the fields below (plus size_map);
+    any other key is refused when the catalogue is read, so a misspelt key never becomes a
+    silent default."""
 
     name: str
     source: str
     code: str
     title: str
-    indicators: Mapping[str, str]
-    units: Mapping[str, str]
-    size_classes: Mapping[str, str]
+    model: str = "observations"     # schemas.TABLE_MODELS: observations, labels, desi
+    indicators: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    size_classes: Mapping[str, str] = field(default_factory=dict)
     filters: Mapping[str, str] = field(default_factory=dict)
     start_period: int | None = None
     end_period: int | None = None
     verified: str = ""
-    options: Mapping[str, object] = field(default_factory=dict)
+    # GENESIS tables: the ffcsv variables carrying the harmonised dimensions
+    indicator_variable: str | None = None  # or "value_variable_code": one value variable each
+    size_variable: str | None = None       # absent: the whole table is `size_class`
+    size_class: str | None = None
+    nace_variable: str | None = None       # absent: nace = TOTAL
+    # labels tables: the codelists to fetch
+    codelists: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -79,64 +91,76 @@ class Catalogue:
     def of_source(self, source: str) -> tuple[Dataset, ...]:
         return tuple(d for d in self.datasets if d.source == source)
 
+    def of_model(self, model: str) -> tuple[Dataset, ...]:
+        return tuple(d for d in self.datasets if d.model == model)
 
-_DATASET_KEYS = {
-    "name", "source", "code", "title", "indicators", "units", "size_map", "size_classes",
-    "filters", "start_period", "end_period", "verified",
-}
+    def indicator_names(self) -> list[str]:
+        """Every harmonised indicator name the catalogue maps to."""
+        return sorted({v for ds in self.datasets for v in ds.indicators.values()})
+
+
+_MAPPINGS = ("indicators", "units", "filters")
+_DATASET_KEYS = {f.name for f in fields(Dataset)} | {"size_map"}
+_SOURCE_KEYS = {f.name for f in fields(Source)} - {"name"}
 
 
 def _frozen(mapping: Mapping | None) -> Mapping:
     return MappingProxyType(dict(mapping or {}))
 
 
+def _refuse_unknown(keys, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(keys) - allowed)
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {unknown}; it takes {sorted(allowed)}")
+
+
+def _size_classes(entry: dict, maps: Mapping[str, Mapping[str, str]], where: str) -> dict:
+    """The entry's size codes: its own `size_classes` and those of its `size_map`."""
+    sizes = dict(entry.get("size_classes", {}))
+    if "size_map" in entry:
+        if entry["size_map"] not in maps:
+            raise CatalogueError(f"{where}: size_map {entry['size_map']!r} is not a [maps.*] "
+                                 f"table")
+        sizes.update(maps[entry["size_map"]])
+    bad = sorted(set(sizes.values()) - set(SIZE_CLASSES))
+    if bad:
+        raise CatalogueError(f"{where}: size classes {bad} are not in {SIZE_CLASSES}")
+    return sizes
+
+
 def _build_dataset(entry: dict, maps: Mapping[str, Mapping[str, str]],
                    sources: set[str]) -> Dataset:
     name = entry.get("name", "")
     where = f"catalogue entry {name or '?'!r}"
+    _refuse_unknown(entry, _DATASET_KEYS, where)
     if not _NAME.match(name):
         raise CatalogueError(f"{where}: name must match {_NAME.pattern}")
     if entry.get("source") not in sources:
         raise CatalogueError(f"{where}: source {entry.get('source')!r} not in {sorted(sources)}")
-    size_classes = dict(entry.get("size_classes", {}))
-    if "size_map" in entry:
-        if entry["size_map"] not in maps:
-            raise CatalogueError(f"{where}: size_map {entry['size_map']!r} is not a [maps.*] table")
-        size_classes.update(maps[entry["size_map"]])
-    bad = sorted(set(size_classes.values()) - set(SIZE_CLASSES))
-    if bad:
-        raise CatalogueError(f"{where}: size classes {bad} are not in {SIZE_CLASSES}")
-    if not entry.get("indicators"):
-        raise CatalogueError(f"{where}: needs at least one indicator mapping")
-    return Dataset(
-        name=name,
-        source=entry["source"],
-        code=str(entry.get("code", name)),
-        title=entry.get("title", ""),
-        indicators=_frozen(entry["indicators"]),
-        units=_frozen(entry.get("units")),
-        size_classes=_frozen(size_classes),
-        filters=_frozen(entry.get("filters")),
-        start_period=entry.get("start_period"),
-        end_period=entry.get("end_period"),
-        verified=entry.get("verified", ""),
-        options=_frozen({k: v for k, v in entry.items() if k not in _DATASET_KEYS}),
-    )
+    values = {k: v for k, v in entry.items() if k != "size_map"}
+    if values.get("model", "observations") == "observations" and not values.get("indicators"):
+        raise CatalogueError(f"{where}: an observations table needs at least one indicator")
+    if values.get("size_class") and values["size_class"] not in SIZE_CLASSES:
+        raise CatalogueError(f"{where}: size_class {values['size_class']!r} is not in "
+                             f"{SIZE_CLASSES}")
+    values.update({k: _frozen(values.get(k)) for k in _MAPPINGS})
+    values["size_classes"] = _frozen(_size_classes(entry, maps, where))
+    values["codelists"] = tuple(values.get("codelists", ()))
+    values["code"] = str(values.get("code", name))
+    values.setdefault("title", "")
+    return Dataset(**values)
 
 
 def parse_catalogue(text: str) -> Catalogue:
     """Parse and validate catalogue TOML text."""
     doc = tomllib.loads(text)
-    sources = {
-        name: Source(
-            name=name,
-            base_url=spec["base_url"].rstrip("/"),
-            base_url_env=spec["base_url_env"],
-            options=_frozen({k: v for k, v in spec.items()
-                             if k not in ("base_url", "base_url_env")}),
-        )
-        for name, spec in doc.get("sources", {}).items()
-    }
+    sources = {}
+    for name, spec in doc.get("sources", {}).items():
+        _refuse_unknown(spec, _SOURCE_KEYS, f"catalogue source {name!r}")
+        sources[name] = Source(name=name, base_url=spec["base_url"].rstrip("/"),
+                               base_url_env=spec["base_url_env"],
+                               agency=spec.get("agency", name),
+                               dimensions=tuple(spec.get("dimensions", ())))
     maps = doc.get("maps", {})
     datasets = tuple(_build_dataset(e, maps, set(sources)) for e in doc.get("datasets", []))
     names = [d.asset_name for d in datasets]

@@ -22,7 +22,7 @@ class EntryCheck:
     source: str
     code: str
     status: str   # ok | mismatch | error | skipped
-    detail: str
+    detail: str   # what is wrong, or (ok) what the entry was checked against
 
     @property
     def failed(self) -> bool:
@@ -36,8 +36,8 @@ def check_catalogue(catalogue: Catalogue, client: HttpClient,
     for dataset in catalogue.datasets:
         adapter = adapter_for(dataset.source)
         try:
-            adapter.check(dataset, catalogue.sources[dataset.source], client,
-                          base_urls[dataset.source])
+            checked = adapter.check(dataset, catalogue.sources[dataset.source], client,
+                                    base_urls[dataset.source])
         except CatalogueMismatchError as exc:
             status, detail = "mismatch", exc.detail
         except AuthError as exc:  # no credentials for this source: not checked, and says so
@@ -45,6 +45,6 @@ def check_catalogue(catalogue: Catalogue, client: HttpClient,
         except KmuError as exc:
             status, detail = "error", str(exc)
         else:
-            status, detail = "ok", ""
+            status, detail = "ok", checked
         results.append(EntryCheck(dataset.name, dataset.source, dataset.code, status, detail))
     return results

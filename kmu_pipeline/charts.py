@@ -28,8 +28,6 @@ TITLES = {"abb2": "Abb. 2: Digitale Integration von KMU, {year}, in %",
 COLOURS = ("#9ecae1", "#4292c6", "#08519c", "#fd8d3c")
 
 
-AGENCIES = {"genesis": "Statistisches Bundesamt, GENESIS", "eurostat": "Eurostat",
-            "desi": "European Commission, DESI"}
 KEY = ("schraffiert: Wert mit Kennzeichen der Quelle (Buchstabe hinter der Zahl); "
        "(Zeichen): ohne Zahl veröffentlicht; (vertr.): vertraulich, von der Quelle gesperrt; "
        "k. A.: kein Wert im Warehouse")
@@ -53,11 +51,13 @@ def _save(fig, path: Path, source_line: str = "", notes: str = "") -> None:
 
 def citation(data: pd.DataFrame, mart: str, run_id: str | None) -> str:
     """'Quelle:' line naming each agency's tables behind the plotted rows, the mart and the run."""
-    codes = {ds.name: ds.code for ds in load_catalogue().datasets}
+    catalogue = load_catalogue()
+    codes = {ds.name: ds.code for ds in catalogue.datasets}
+    agency = {name: source.agency for name, source in catalogue.sources.items()}
     tables = (data[["source", "dataset"]].drop_duplicates().sort_values(["source", "dataset"])
               .groupby("source")["dataset"].apply(lambda names: " ".join(
                   codes.get(name, name) for name in names if name)))
-    agencies = "; ".join(f"{AGENCIES.get(src, src)} {names}".strip()
+    agencies = "; ".join(f"{agency.get(src, src)} {names}".strip()
                          for src, names in tables.items())
     run = f", Lauf {run_id}" if run_id else ""
     return f"Quelle: {agencies or 'keine Daten'}; kmu-pipeline warehouse ({mart}{run})"

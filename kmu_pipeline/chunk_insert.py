@@ -145,3 +145,14 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
         raise failures[0]
     con.unregister("chunks")  # (an aborted transaction refuses it; the connection closes)
     return counted[0]
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> int:
+    """Insert a small frame (labels, DESI) whose columns are the target's, by name."""
+    columns = ", ".join(frame.columns)
+    con.register("incoming_frame", frame)
+    try:
+        con.execute(f"insert into {target} ({columns}) select {columns} from incoming_frame")
+    finally:
+        con.unregister("incoming_frame")
+    return len(frame)

@@ -55,12 +55,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _base_urls(stack: contextlib.ExitStack, replay: str | None) -> dict[str, str]:
-    """`<source>_base_url` overrides: a replay server's mounts, or none (live)."""
+    """Source -> base URL: a replay server's mounts, or none (live)."""
     if not replay:
         return {}
     server = stack.enter_context(ReplayServer(Path(replay)))
     log.info("replaying recorded responses from %s at %s", replay, server.url)
-    return {f"{s}_base_url": server.base_url(s) for s in load_catalogue().sources}
+    return server.base_urls(load_catalogue().sources)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             defs = build_definitions({
                 "warehouse": WarehouseResource(path=args.warehouse),
-                "sources": SourcesResource(landing_dir=args.landing, **urls),
+                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls),
             })
             result = defs.resolve_job_def("refresh_all").execute_in_process(
                 raise_on_error=False)
@@ -90,12 +90,14 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     from kmu_pipeline.defs.resources import SourcesResource
 
     with contextlib.ExitStack() as stack:
-        sources = SourcesResource(landing_dir=args.landing, **_base_urls(stack, args.replay))
+        sources = SourcesResource(landing_dir=args.landing,
+                                  base_urls=_base_urls(stack, args.replay))
         catalogue = load_catalogue()
         results = check_catalogue(catalogue, sources.client(),
                                   {name: sources.base_url(name) for name in catalogue.sources})
     print(tabulate([(r.dataset, r.source, r.code, r.status, r.detail) for r in results],
-                   headers=["entry", "source", "code", "status", "what is wrong"],
+                   headers=["entry", "source", "code", "status",
+                            "what is wrong (ok: what was checked)"],
                    maxcolwidths=[None, None, None, None, 90]))
     failed = [r for r in results if r.failed]
     skipped = [r for r in results if r.status == "skipped"]
@@ -118,7 +120,8 @@ def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
 
     env = {"KMU_WAREHOUSE": str(Path(args.warehouse).resolve()),
            "KMU_LANDING_DIR": str(Path(args.landing).resolve())}
-    env.update({f"KMU_{key.upper()}": url for key, url in urls.items()})
+    sources = load_catalogue().sources
+    env.update({sources[name].base_url_env: url for name, url in urls.items()})
     return run_multiprocess(env, args.parallel)
 
 
@@ -191,9 +194,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_replay_server(args: argparse.Namespace) -> int:
     server = ReplayServer(Path(args.directory), port=args.port)
-    print(f"serving {args.directory} at {server.url}; set KMU_EUROSTAT_BASE_URL="
-          f"{server.base_url('eurostat')} KMU_GENESIS_BASE_URL={server.base_url('genesis')} "
-          f"KMU_DESI_BASE_URL={server.base_url('desi')}")
+    settings = " ".join(f"{source.base_url_env}={server.base_url(name)}"
+                        for name, source in load_catalogue().sources.items())
+    print(f"serving {args.directory} at {server.url}; set {settings}")
     with contextlib.suppress(KeyboardInterrupt):
         server.httpd.serve_forever()
     return 0

@@ -1,9 +1,12 @@
-"""fetch -> land -> load -> validate -> swap, for one catalogue dataset.
+"""fetch -> land -> load -> validate -> swap -> record status: the one refresh path of every raw
+table, whatever its source and shape.
 
-This is what a raw asset calls and what bench/ measures: one code path. Downloads run outside any
-lock, so datasets download in parallel. The load runs in the run's build under its write lock,
-in one transaction: the rows go into a new table (an SDMX-CSV body in one DuckDB statement;
-SDMX-ML and GENESIS answers as Arrow/pandas chunks), pandera validates it where it lies
+This is what a raw asset calls and what bench/ measures. The entry's source adapter
+(sources/registry.py) checks the entry against the agency's structure and lands the data
+bodies; downloads run outside any lock, so datasets download in parallel. The load runs in the
+run's build under its write lock, in one transaction: the adapter writes the rows into a new
+table created from the entry's model (schemas.TABLE_MODELS; an SDMX-CSV body in one DuckDB
+statement, other answers as Arrow/pandas chunks), pandera validates it where it lies
 (validation.validate_table), and only then does it replace the last good table. A failed
 dataset rolls back, keeps its last good table and is marked stale in meta.dataset_status.
 """
@@ -19,28 +22,15 @@ import duckdb
 import pandas as pd
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
-from kmu_pipeline.chunk_insert import ARROW_SCHEMA
 from kmu_pipeline.errors import EmptyAnswerError, KmuError, NoDataError, SchemaError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.schemas import Observations, column_descriptions
+from kmu_pipeline.schemas import column_descriptions, create_table, model_of
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.sources.registry import adapter_for
 from kmu_pipeline.validation import TableValidation, validate_table
 from kmu_pipeline.warehouse import Warehouse, swap_in, transaction
 
 log = logging.getLogger(__name__)
-
-
-def create_observations_table(con: duckdb.DuckDBPyConnection, table: str,
-                              replace: bool = True) -> None:
-    """An empty table of the Observations columns, typed as the loads write them (DuckDB's
-    types for chunk_insert.ARROW_SCHEMA); replace=False keeps an existing one."""
-    con.register("observation_columns", ARROW_SCHEMA.empty_table())
-    if replace:
-        con.execute(f"create or replace table {table} as select * from observation_columns")
-    else:
-        con.execute(f"create table if not exists {table} as select * from observation_columns")
-    con.unregister("observation_columns")
 
 
 @dataclass
@@ -104,30 +94,31 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     incoming = f"{dataset.table}__incoming"
     url = landed[0].url if landed else dataset.name
     adapter, source = adapter_for(dataset.source), catalogue.sources[dataset.source]
+    model = model_of(dataset.model)
     with transaction(con):
         clock = time.perf_counter()
-        create_observations_table(con, incoming)
+        create_table(con, incoming, model)
         rows = sum(adapter.load(con, incoming, dataset, source, item,
                                 item.body_path(landing_root)) for item in landed)
         seconds["load"] = time.perf_counter() - clock
         if rows == 0:
             refuse_emptying(con, dataset, url)
-        result = validate_table(con, incoming, Observations)
+        result = validate_table(con, incoming, model)
         seconds.update(result.seconds)
         if not result.passed:
             raise schema_error(result, dataset, url)
         clock = time.perf_counter()
-        missing, had = lost_size_classes(con, dataset, incoming)
-        if missing:
-            raise SchemaError(f"size classes missing from the answer: {missing} (the last good "
-                              f"data had {had})", dataset=dataset.name, url=url)
-        seconds["keys"] += time.perf_counter() - clock
+        if "size_class" in column_descriptions(model):
+            missing, had = lost_size_classes(con, dataset, incoming)
+            if missing:
+                raise SchemaError(f"size classes missing from the answer: {missing} (the last "
+                                  f"good data had {had})", dataset=dataset.name, url=url)
+        seconds["keys"] = seconds.get("keys", 0.0) + time.perf_counter() - clock
         clock = time.perf_counter()
         swap_in(con, incoming, dataset.table,
-                description=f"{dataset.title}. Source: {dataset.source} {dataset.code}. Tidy "
-                            f"observations as delivered; trace rows via request_id -> "
-                            f"meta.requests.",
-                column_comments=column_descriptions(Observations))
+                description=f"{dataset.title}. Source: {source.agency}, {dataset.code}, as "
+                            f"delivered; trace rows via request_id -> meta.requests.",
+                column_comments=column_descriptions(model))
     seconds["swap"] = time.perf_counter() - clock  # with the commit
     return rows
 
@@ -145,7 +136,7 @@ def refuse_emptying(con: duckdb.DuckDBPyConnection, dataset: Dataset, url: str) 
 
 def ensure_table(con, dataset: Dataset) -> None:
     """An empty raw table, so downstream SQL works before a dataset's first success."""
-    create_observations_table(con, dataset.table, replace=False)
+    create_table(con, dataset.table, model_of(dataset.model), replace=False)
 
 
 def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
@@ -205,12 +196,12 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
             report.rows = load_dataset(con, dataset, report.landed, client.landing.root,
                                        catalogue, report.seconds)
             record_status(con, dataset, report)
-        log.info("%s: %d observations", dataset.table, report.rows)
+        log.info("%s: %d rows", dataset.table, report.rows)
     except NoDataError as exc:
         report.error = exc
         log.warning("%s", exc)
         with warehouse.connect_build(run_id) as con, transaction(con):
-            create_observations_table(con, dataset.table)
+            create_table(con, dataset.table, model_of(dataset.model))
             record_status(con, dataset, report)
     except KmuError as exc:
         report.error = exc

@@ -163,6 +163,10 @@ class ReplayServer:
     def base_url(self, source: str) -> str:
         return f"{self.url}/{source}"
 
+    def base_urls(self, sources) -> dict[str, str]:
+        """Source name -> this server's mount of it, for each of `sources`."""
+        return {name: self.base_url(name) for name in sources}
+
     def __enter__(self) -> ReplayServer:
         self.thread.start()
         return self

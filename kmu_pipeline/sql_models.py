@@ -89,15 +89,11 @@ def model_from_sql(table: str, sql: str, path: Path | None = None) -> SqlModel:
 def observations_model(catalogue: Catalogue) -> SqlModel:
     """The union of all raw tables: generated, because its members are the catalogue's."""
     members = "\nunion all by name\n".join(
-        f"select * from {ds.table}" for ds in catalogue.datasets)
+        f"select * from {ds.table}" for ds in catalogue.of_model("observations"))
     sql = (f"/* Every observation of every catalogue dataset, one long table, source kept. */\n"
            f"{members}")
     model = model_from_sql(OBSERVATIONS, sql)
     return replace(model, column_comments=column_descriptions(Observations))
-
-
-# Raw tables built by code rather than by a catalogue entry.
-EXTRA_RAW_TABLES = ("raw.eurostat__codelists", "raw.desi__desi")
 
 
 def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlModel]:
@@ -106,7 +102,6 @@ def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlMo
     for path in sorted(Path(sql_dir).glob("*/*.sql")):
         models.append(model_from_sql(f"{path.parent.name}.{path.stem}", path.read_text(), path))
     known = {m.table for m in models} | {ds.table for ds in catalogue.datasets}
-    known |= set(EXTRA_RAW_TABLES)
     for model in models:
         unknown = sorted(set(model.depends_on) - known)
         if unknown:

@@ -43,9 +43,9 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
 
     from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_csv, write_sdmx_ml
     from kmu_pipeline.chunk_insert import insert_chunks
-    from kmu_pipeline.ingest import create_observations_table
     from kmu_pipeline.landing import Landed
     from kmu_pipeline.parse import sdmx_csv, sdmx_ml
+    from kmu_pipeline.schemas import Observations, create_table
     from kmu_pipeline.validation import validate_table
 
     ds = bench_catalogue(["isoc_bench_x"]).datasets[0]
@@ -60,7 +60,7 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
                         status=200, headers={}, retrieved_at="", sha256="", size=0,
                         body_file=name)
         con = duckdb.connect()
-        create_observations_table(con, "obs")
+        create_table(con, "obs", Observations)
         if name == "b.csv":
             sdmx_csv.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS))
         else:

@@ -2,10 +2,11 @@
 
 from dagster import AssetsDefinition, Definitions
 
+from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.assets import raw_assets
 from kmu_pipeline.defs.charts import chart_assets
 from kmu_pipeline.defs.checks import all_checks
-from kmu_pipeline.defs.publish import build_publish_asset, publish_when_last
+from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import resources_from_env
 from kmu_pipeline.defs.schedules import monthly_refresh, refresh_all
 from kmu_pipeline.defs.sql import sql_assets
@@ -13,9 +14,8 @@ from kmu_pipeline.defs.sql import sql_assets
 
 def project_assets() -> list[AssetsDefinition]:
     """Every asset, publish last (it depends on all the others)."""
-    # raw assets note their step done through a hook; the others call finish_step themselves
-    raw = [a.with_hooks({publish_when_last}) for a in raw_assets()]
-    tables = [*raw, *sql_assets()]
+    catalogue = load_catalogue()  # read once: every factory is handed the same records
+    tables = [*raw_assets(catalogue), *sql_assets(catalogue)]
     # charts are drawn into the run's build folder and published with its warehouse
     pictures = chart_assets()
     return [*tables, *pictures,

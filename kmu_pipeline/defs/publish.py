@@ -8,20 +8,15 @@ So "Materialize" on one raw asset, one mart or one chart publishes exactly that,
 the published generation, and `warehouse/published` selected alone has nothing to publish and
 says so. A failed step leaves the plan incomplete: nothing of the run is published, and the
 next run sweeps its build.
-
-Raw assets note themselves through a success hook (`publish_when_last`) until their own body
-calls finish_step: a publish that fails in a hook is logged as a hook error, not a failed step.
 """
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    HookContext,
     MaterializeResult,
     MetadataValue,
     asset,
-    success_hook,
 )
 
 from kmu_pipeline.data_dictionary import write as write_dictionary
@@ -62,19 +57,6 @@ def _after(result: PublishResult | None, wh: Warehouse) -> PublishResult | None:
 
 def dictionary_path(wh: Warehouse):
     return wh.path.parent / "data_dictionary.md"
-
-
-@success_hook(required_resource_keys={"warehouse"})
-def publish_when_last(context: HookContext) -> None:
-    """finish_step for steps whose body does not call it (the raw assets)."""
-    run = context.instance.get_run_by_id(context.run_id)
-    planned = planned_steps(run)
-    if not planned:  # a whole-job run: its SQL models come after any raw asset
-        return
-    wh = context.resources.warehouse.get()
-    result = _finish(wh, context.run_id, context.step_key, planned)
-    if result is not None:
-        context.log.info(describe(result, wh))
 
 
 def describe(result: PublishResult, wh: Warehouse) -> str:

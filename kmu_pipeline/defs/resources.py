@@ -32,14 +32,14 @@ class SourcesResource(ConfigurableResource):
     """Where requests go (live agencies or a replay server) and where bodies land."""
 
     landing_dir: str = DEFAULT_LANDING
-    eurostat_base_url: str = ""
-    genesis_base_url: str = ""
-    desi_base_url: str = ""
+    # source name -> base URL (a replay server's mount); absent: the catalogue's, or the
+    # source's KMU_<SOURCE>_BASE_URL variable
+    base_urls: dict[str, str] = {}
     max_attempts: int = 5
     max_retry_seconds: float = 120.0
 
     def base_url(self, source: str) -> str:
-        explicit = getattr(self, f"{source}_base_url", "")
+        explicit = self.base_urls.get(source, "")
         return explicit or load_catalogue().sources[source].resolved_base_url()
 
     def client(self) -> HttpClient:

@@ -3,7 +3,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.defs.metadata import table_metadata
 from kmu_pipeline.defs.publish import finish_step, publish_metadata
 from kmu_pipeline.defs.resources import WarehouseResource
@@ -35,9 +35,5 @@ def build_sql_asset(model: SqlModel) -> AssetsDefinition:
     return _model
 
 
-def sql_models() -> list[SqlModel]:
-    return discover_models(load_catalogue())
-
-
-def sql_assets() -> list[AssetsDefinition]:
-    return [build_sql_asset(model) for model in sql_models()]
+def sql_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
+    return [build_sql_asset(model) for model in discover_models(catalogue or load_catalogue())]

@@ -15,8 +15,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from kmu_pipeline.desi import desi_request
+from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.replay import add_recording
+from kmu_pipeline.sources.desi import download_request
 
 HERE = Path(__file__).parent
 DEFAULT = (HERE.parents[1] / ".." / "shared" / "reference" / "desi" /
@@ -37,7 +38,7 @@ def demo_rows(source: Path) -> bytes:
 def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
     shutil.rmtree(HERE / "desi", ignore_errors=True)
-    request = desi_request()
+    request = download_request(load_catalogue().dataset("desi"))
     add_recording(HERE, source="desi", dataset=request.dataset, path=request.path,
                   body=demo_rows(source), content_type="text/csv")
 

@@ -174,9 +174,10 @@ def main() -> None:
                       query=list(req.query), content_type=STRUCTURE,
                       body=flow_structure_xml(ds.code.upper(), ds.title, structure_codes(ds.code),
                                               annotations, prepared="2026-11-24T00:00:00Z"))
-    for cl_id in source.options["codelists"]:
+    labels = cat.dataset("codelists")
+    for cl_id in labels.codelists:
         codes = indic_codelist() if cl_id == "INDIC_IS" else CODELISTS[cl_id]
-        req = codelist_request(cl_id, source)
+        req = codelist_request(cl_id, source, labels.name)
         add_recording(HERE, source="eurostat", dataset=req.dataset, path=req.path,
                       body=codelist_xml(cl_id, codes), content_type="application/xml")
 

@@ -101,15 +101,18 @@ def _column(frame: pd.DataFrame, variables: dict[str, str], variable: str | None
 
 def to_observations(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd.DataFrame:
     """Map one ffcsv frame onto the observation columns with the catalogue's code maps."""
-    opts = dataset.options
     variables = _variable_columns(frame)
-    indicator_code = _column(frame, variables, str(opts["indicator_variable"]), "indicator")
+    if dataset.indicator_variable is None or (dataset.size_variable is None
+                                              and dataset.size_class is None):
+        raise KeyError("a GENESIS entry needs indicator_variable, and size_variable or "
+                       "size_class")
+    indicator_code = _column(frame, variables, dataset.indicator_variable, "indicator")
     keep = indicator_code.isin(list(dataset.indicators))  # the catalogue selects indicators
     frame, indicator_code = frame[keep], indicator_code[keep]
-    size_code = _column(frame, variables, opts.get("size_variable"), "size class")
+    size_code = _column(frame, variables, dataset.size_variable, "size class")
     unknown = sorted(set(size_code) - set(dataset.size_classes))
-    if opts.get("size_variable") is None:
-        size_class = pd.Series(str(opts.get("size_class", "10+")), index=frame.index)
+    if dataset.size_variable is None:
+        size_class = pd.Series(dataset.size_class, index=frame.index)
     elif unknown:
         raise KeyError(f"size class codes {unknown} are not in the catalogue's size map")
     else:
@@ -125,7 +128,7 @@ def to_observations(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd
         "indicator": indicator_code.map(dataset.indicators),
         "indicator_code": indicator_code,
         "size_class": size_class,
-        "nace": _column(frame, variables, opts.get("nace_variable"), "NACE"),
+        "nace": _column(frame, variables, dataset.nace_variable, "NACE"),
         "geo": "DE",
         "unit": unit_code.map(dataset.units),
         "year": pd.to_numeric(frame["time"].str.strip().str[:4], errors="raise").astype("int64"),

@@ -25,14 +25,14 @@ import duckdb
 import sdmx
 
 from kmu_pipeline.catalogue import Dataset, Source
-from kmu_pipeline.chunk_insert import insert_chunks
+from kmu_pipeline.chunk_insert import insert_chunks, insert_frame
 from kmu_pipeline.conformance import Mismatch, find_mismatches, raise_for_mismatches
 from kmu_pipeline.errors import MalformedPayloadError, RefusedError
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
 from kmu_pipeline.parse.formats import BodyKind, fault_text, preview, sniff
 from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
-from kmu_pipeline.parse.sdmx_structure import FlowStructure, parse_flow_structure
+from kmu_pipeline.parse.sdmx_structure import FlowStructure, parse_codelists, parse_flow_structure
 from kmu_pipeline.sources.adapter import SourceAdapter
 from kmu_pipeline.sources.async_answers import async_key, follow_async
 from kmu_pipeline.sources.http import HttpClient
@@ -41,7 +41,7 @@ from kmu_pipeline.sources.large_answers import follow_footer
 NAME = "eurostat"
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
 STRUCTURE = "application/vnd.sdmx.structure+xml;version=2.1"
-STRUCTURE_DATASET = "codelists"
+LABELS = "labels"  # a labels entry: its `codelists` are fetched, not a flow
 # The dimensions whose codes come from the entry's code maps; the others from its filters.
 MAPPED_DIMENSIONS = {"size_emp": "size_classes", "indic_is": "indicators", "unit": "units"}
 
@@ -91,7 +91,7 @@ def data_request(dataset: Dataset, source: Source) -> Request:
         params["startPeriod"] = str(dataset.start_period)
     if dataset.end_period:
         params["endPeriod"] = str(dataset.end_period)
-    key = series_key(dataset, list(source.options["dimensions"]))
+    key = series_key(dataset, list(source.dimensions))
     request = _request(source, dataset.name, "data", dataset.code, SDMX_CSV, key=key,
                        params=params)
     # sdmx1 validates its own params; format is Eurostat-specific, so it is appended here.
@@ -105,15 +105,14 @@ def structure_request(dataset: Dataset, source: Source) -> Request:
                     params={"references": "descendants", "detail": "referencepartial"})
 
 
-def codelist_request(codelist_id: str, source: Source) -> Request:
-    return _request(source, STRUCTURE_DATASET, "codelist", codelist_id,
-                    "application/vnd.sdmx.structure+xml;version=2.1")
+def codelist_request(codelist_id: str, source: Source, dataset: str) -> Request:
+    return _request(source, dataset, "codelist", codelist_id, STRUCTURE)
 
 
 def structure_mismatches(dataset: Dataset, source: Source,
                          structure: FlowStructure) -> list[Mismatch]:
     """What the entry asks that the flow does not have: key order, codes, periods."""
-    dimensions = list(source.options["dimensions"])
+    dimensions = list(source.dimensions)
     if list(structure.dimensions) != dimensions:
         return [Mismatch("key", tuple(dimensions), structure.dimensions,
                          note=f"the catalogue builds keys as {dimensions}, the flow's key is "
@@ -127,9 +126,12 @@ def structure_mismatches(dataset: Dataset, source: Source,
     return found
 
 
-def check_dataset(dataset: Dataset, source: Source, client: HttpClient,
-                  base_url: str) -> FlowStructure:
-    """Land the flow's structure and check the entry against it; raises on any mismatch."""
+def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:
+    """Land the flow's structure and check the entry against it; raises on any mismatch, else
+    says what it checked against. A labels entry asks for codelists, which are structures
+    themselves: nothing to check."""
+    if dataset.model == LABELS:
+        return "nothing to check: codelists are structures themselves"
     landed = client.fetch(structure_request(dataset, source), base_url)
     body = landed.body_path(client.landing.root)
     kind = _kind(body, dataset, landed)
@@ -138,13 +140,16 @@ def check_dataset(dataset: Dataset, source: Source, client: HttpClient,
     structure = parse_flow_structure(landed, body)
     raise_for_mismatches(dataset, structure_mismatches(dataset, source, structure),
                          f"Eurostat's flow {structure.flow}", landed.url)
-    return structure
+    return (f"flow {structure.flow}: key, codes and periods (data updated "
+            f"{structure.last_update or 'not stated'})")
 
 
 def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient,
                   base_url: str) -> list[Landed]:
     """Check the entry against the flow's structure, then download (or confirm unchanged) its
     data; only data bodies come out."""
+    if dataset.model == LABELS:
+        return _fetch_codelists(dataset, source, client, base_url)
     check_dataset(dataset, source, client, base_url)
     request = data_request(dataset, source)
     landed = client.fetch(request, base_url)
@@ -186,8 +191,11 @@ def _refuse(kind: BodyKind, body: Path, dataset: Dataset, landed: Landed, expect
 
 def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, source: Source,
                 landed: Landed, body: Path) -> int:
-    """Insert one landed data answer's observations into `target`; return the rows inserted."""
-    dims = list(source.options["dimensions"])
+    """Insert one landed answer's rows into `target` (observations, or a codelist's labels);
+    return the rows inserted."""
+    if dataset.model == LABELS:
+        return insert_frame(con, target, parse_codelists(landed, body))
+    dims = list(source.dimensions)
     if sniff(body) is BodyKind.SDMX_DATA:
         try:
             return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims))
@@ -198,9 +206,17 @@ def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, s
     return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
 
 
-def fetch_codelists(client: HttpClient, source: Source, base_url: str) -> list[Landed]:
-    return [client.fetch(codelist_request(cl, source), base_url)
-            for cl in source.options.get("codelists", [])]
+def _fetch_codelists(dataset: Dataset, source: Source, client: HttpClient,
+                     base_url: str) -> list[Landed]:
+    answers = []
+    for codelist in dataset.codelists:
+        landed = client.fetch(codelist_request(codelist, source, dataset.name), base_url)
+        body = landed.body_path(client.landing.root)
+        kind = _kind(body, dataset, landed)
+        if kind is not BodyKind.SDMX_STRUCTURE:
+            _refuse(kind, body, dataset, landed, "a structure message")
+        answers.append(landed)
+    return answers
 
 
 ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed)

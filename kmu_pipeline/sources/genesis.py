@@ -263,12 +263,10 @@ def table_variables(body: Path) -> frozenset[str]:
 
 def variable_mismatches(dataset: Dataset, variables: frozenset[str]) -> list[Mismatch]:
     """The entry's variables and value variables that the table's metadata does not list."""
-    opts = dataset.options
-    classifying = [opts.get("indicator_variable"), opts.get("size_variable"),
-                   opts.get("nace_variable")]
-    requested = {"variables": [str(v) for v in classifying if v and v != VALUE_VARIABLE],
+    classifying = [dataset.indicator_variable, dataset.size_variable, dataset.nace_variable]
+    requested = {"variables": [v for v in classifying if v and v != VALUE_VARIABLE],
                  "value variables": [*dataset.units]}
-    if opts.get("indicator_variable") == VALUE_VARIABLE:
+    if dataset.indicator_variable == VALUE_VARIABLE:
         requested["value variables"] += [c for c in dataset.indicators if c not in dataset.units]
     return find_mismatches({k: v for k, v in requested.items() if v},
                            {"variables": variables, "value variables": variables})
@@ -295,12 +293,11 @@ def variable_values(body: Path) -> frozenset[str]:
 def attribute_mismatches(call: _Call, dataset: Dataset) -> list[Mismatch]:
     """The entry's size-class and indicator codes that values2variable does not list for
     their variables (a value-variable indicator has no attribute codes)."""
-    opts = dataset.options
     requested = {}
-    if opts.get("size_variable"):
-        requested[str(opts["size_variable"])] = list(dataset.size_classes)
-    if opts.get("indicator_variable") not in (None, VALUE_VARIABLE):
-        requested[str(opts["indicator_variable"])] = list(dataset.indicators)
+    if dataset.size_variable:
+        requested[dataset.size_variable] = list(dataset.size_classes)
+    if dataset.indicator_variable not in (None, VALUE_VARIABLE):
+        requested[dataset.indicator_variable] = list(dataset.indicators)
     available = {}
     for variable in requested:
         request = values_request(dataset, variable)
@@ -312,9 +309,18 @@ def attribute_mismatches(call: _Call, dataset: Dataset) -> list[Mismatch]:
 
 
 def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
-                  env: dict[str, str] | None = None) -> Landed:
+                  env: dict[str, str] | None = None) -> str:
+    """Check the entry against the table's metadata and variable values (checked_metadata);
+    say what it checked against."""
+    meta = checked_metadata(dataset, client, base_url, env=env)
+    return (f"table {dataset.code}: variables and their values (updated "
+            f"{table_updated(meta.body_path(client.landing.root)) or 'not stated'})")
+
+
+def checked_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
+                     env: dict[str, str] | None = None) -> Landed:
     """Land the table's metadata and check the entry's variables against it, then the codes
-    of its size and indicator variables against values2variable."""
+    of its size and indicator variables against values2variable; the metadata answer."""
     creds = require_credentials(base_url, env, dataset.name)
     call = _Call(dataset, client, base_url, creds, JobPolicy())
     request = metadata_request(dataset)
@@ -339,7 +345,7 @@ def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url
     """
     root = client.landing.root
     previous_meta = client.landing.latest(metadata_request(dataset))
-    meta = check_dataset(dataset, source, client, base_url, env=env)
+    meta = checked_metadata(dataset, client, base_url, env=env)
     previous_table = client.landing.latest(table_request(dataset))
     if (previous_meta is not None and previous_table is not None
             and read_status(previous_table, previous_table.body_path(root)) is None

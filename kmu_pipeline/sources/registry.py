@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from kmu_pipeline.sources import eurostat, genesis
+from kmu_pipeline.sources import desi, eurostat, genesis
 from kmu_pipeline.sources.adapter import SourceAdapter
 
-ADAPTERS: dict[str, SourceAdapter] = {a.name: a for a in (eurostat.ADAPTER, genesis.ADAPTER)}
+ADAPTERS: dict[str, SourceAdapter] = {
+    a.name: a for a in (eurostat.ADAPTER, genesis.ADAPTER, desi.ADAPTER)}
 
 
 def adapter_for(source: str) -> SourceAdapter:

@@ -26,7 +26,8 @@ SOURCE = load_catalogue().sources["genesis"]
 # its recorded metadata/table lists it
 JOB_TABLE = replace(REGISTER, code="12531-0043", indicators={"BEV030": "enterprises"},
                     units={"BEV030": "enterprises_count"},
-                    options={"indicator_variable": "value_variable_code"})
+                    indicator_variable="value_variable_code", size_variable=None,
+                    size_class="0+", nace_variable=None)
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_missing_credentials_fail_before_any_request_in_live_mode(fake, client):
 
 def test_variables_the_table_lacks_fail_before_the_table_is_asked_for(reference, fake, client):
     fake.queue("metadata/table", first(answers(reference, "52111-0001"), "metadata/table"))
-    wrong = replace(REGISTER, options={**REGISTER.options, "size_variable": "BESGK1"},
+    wrong = replace(REGISTER, size_variable="BESGK1",
                     units={"UNT002": "enterprises_count", "UNT036": "pct_enterprises"})
     with pytest.raises(CatalogueMismatchError) as err:
         genesis.fetch_dataset(wrong, SOURCE, client, fake.base_url, env=TOKEN)

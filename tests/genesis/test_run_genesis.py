@@ -12,8 +12,8 @@ import duckdb
 
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.replay import add_recording
-from kmu_pipeline.sources.genesis import metadata_request, table_request
-from tests.genesis.cassettes import answers, first
+from kmu_pipeline.sources.genesis import metadata_request, table_request, values_request
+from tests.genesis.cassettes import answers, first, register_sizes, values_answer
 
 
 def _cli(*args, cwd, env=None):
@@ -29,6 +29,8 @@ def test_replayed_register_and_destatis_next_to_eurostat(reference, demo_copy, t
     # the real answer replaces the demo's empty one (a recording folder replays its history)
     shutil.rmtree(demo_copy / "genesis" / register.name)
     for request, answer in ((metadata_request(register), first(recorded, "metadata/table")),
+                            (values_request(register, "BESG12"),
+                             values_answer(reference, "BESG12", register_sizes(reference))),
                             (table_request(register), first(recorded, "data/tablefile"))):
         add_recording(demo_copy, source="genesis", dataset=register.name, path=request.path,
                       form=list(request.form), method="POST", body=answer.body,

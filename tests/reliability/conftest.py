@@ -29,10 +29,11 @@ def refresh(server_or_url, workdir: Path, datasets=("isoc_cicce_use", "isoc_eb_b
     catalogue = load_catalogue()
     assets = [build_raw_asset(catalogue.dataset(name)) for name in datasets]
     keys = [key for a in [*assets, *extra_assets] for key in a.keys]
+    base_urls = {"eurostat": base, **source_kwargs.pop("base_urls", {})}
     source_kwargs = {"max_attempts": 2, "max_retry_seconds": 2, **source_kwargs}
     resources = {
         "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
-        "sources": SourcesResource(landing_dir=str(workdir / "raw"), eurostat_base_url=base,
+        "sources": SourcesResource(landing_dir=str(workdir / "raw"), base_urls=base_urls,
                                    **source_kwargs),
     }
     return materialize([*assets, *extra_assets, build_publish_asset(keys)],

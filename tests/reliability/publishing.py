@@ -10,6 +10,7 @@ import duckdb
 from dagster import AssetKey
 from PIL import Image
 
+from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.definitions import build_definitions
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 
@@ -28,8 +29,8 @@ def run_selection(workdir: Path, server, keys: list[AssetKey]):
     defs = build_definitions({
         "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
         "sources": SourcesResource(
-            landing_dir=str(workdir / "raw"), eurostat_base_url=server.base_url("eurostat"),
-            genesis_base_url=server.base_url("genesis"), desi_base_url=server.base_url("desi"),
+            landing_dir=str(workdir / "raw"),
+            base_urls=server.base_urls(load_catalogue().sources),
             max_attempts=2, max_retry_seconds=2),
     })
     return defs.resolve_job_def("refresh_all").execute_in_process(

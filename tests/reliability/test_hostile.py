@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from kmu_pipeline.defs.assets import eurostat_codelists
 from kmu_pipeline.sources import large_answers
 from tests.reliability import faults as f
 from tests.reliability.conftest import check_errors, query, refresh
@@ -57,8 +56,7 @@ def test_entity_tricks_in_data_are_refused(faults, tmp_path, kind):
 
 def test_entity_tricks_in_codelists_keep_last_labels_and_the_run_publishes(faults, tmp_path):
     """Structure messages go to sdmx1 (lxml); the DOCTYPE is refused before they get there."""
-    assert refresh(faults, tmp_path, datasets=("isoc_eb_bd",),
-                   extra_assets=[eurostat_codelists]).success
+    assert refresh(faults, tmp_path, datasets=("isoc_eb_bd", "codelists")).success
     db = tmp_path / "kmu.duckdb"
     labels = query(db, "select count(*) from raw.eurostat__codelists")
     secret = tmp_path / "secret.txt"
@@ -71,8 +69,7 @@ def test_entity_tricks_in_codelists_keep_last_labels_and_the_run_publishes(fault
                 + f'<!DOCTYPE m [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode() + rest)
 
     faults.add("/codelist/ESTAT/GEO", f.transformed(poison))
-    result = refresh(faults, tmp_path, datasets=("isoc_eb_bd",),
-                     extra_assets=[eurostat_codelists])
+    result = refresh(faults, tmp_path, datasets=("isoc_eb_bd", "codelists"))
     assert result.success  # the other tables still publish
     assert query(db, "select count(*) from raw.eurostat__codelists") == labels
     assert query(db, "select label_en from raw.eurostat__codelists where codelist = 'GEO' "
@@ -136,10 +133,10 @@ def test_codes_with_quotes_are_data_not_sql(faults, tmp_path):
 # fragments written in the code; everything a source delivers goes through parameters.
 ALLOWED_IN_SQL = {
     "schema", "table", "model.schema", "dataset.table", "select_sql", "cols", "keys",
-    "PREVIEW_ROWS", "_literal(description)", "_literal(text)", "column", "CODELISTS_TABLE",
+    "PREVIEW_ROWS", "_literal(description)", "_literal(text)", "column",
     "columns", "', '.join(OBSERVATION_COLUMNS)", "', '.join(OBSERVATION_KEY)",
     "COMPARISON",  # harmonisation.py: the staging model's table name, a constant
-    "DESI_TABLE", "DESI_MART",  # desi.py: table names, constants
+    "DESI_MART",  # desi.py: the mart's table name, a constant
     # ingest/warehouse: the catalogue table a load goes into, and its `__incoming` twin
     "incoming", "target", "table.rpartition('.')[2]",
     # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)

@@ -80,7 +80,7 @@ def test_a_code_the_flow_lacks_fails_before_any_data_request(faults, tmp_path):
                                 indicators={"E_CC": "cloud_computing", "E_3DP": "3d_printing"})
     resources = {"warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
                  "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
-                                            eurostat_base_url=faults.base_url("eurostat"),
+                                            base_urls=faults.base_urls(["eurostat"]),
                                             max_attempts=1)}
     asset = build_raw_asset(wrong)
     result = materialize([asset, build_publish_asset(list(asset.keys))], resources=resources,

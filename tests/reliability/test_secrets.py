@@ -88,11 +88,11 @@ def test_genesis_credentials_never_leak(faults, tmp_path, caplog, capfd, monkeyp
 
     genesis_assets = [build_raw_asset(load_catalogue().dataset("ikt_by_size"))]
     result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",), extra_assets=genesis_assets,
-                     genesis_base_url=faults.base_url("genesis"))
+                     base_urls={"genesis": faults.base_url("genesis")})
 
     # the credentials went out as the username/password headers of every GENESIS request ...
     sent = [entry[2] for entry in faults.requests_to("/genesis/")]
-    assert len(sent) == 2  # metadata/table, data/tablefile
+    assert len(sent) == 4  # metadata/table, values2variable of IKTNU1 and BESGK1, the table
     assert all(h.get("username") == GENESIS_USER and h.get("password") == GENESIS_PASSWORD
                for h in sent)
     errors = check_errors(result)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, materialize
 
+from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.definitions import project_assets
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
@@ -22,9 +23,7 @@ def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance |
             "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
             "sources": SourcesResource(
                 landing_dir=str(workdir / "raw"),
-                eurostat_base_url=server.base_url("eurostat"),
-                genesis_base_url=server.base_url("genesis"),
-                desi_base_url=server.base_url("desi"),
+                base_urls=server.base_urls(load_catalogue().sources),
                 max_attempts=2, max_retry_seconds=2, **source_kwargs,
             ),
         }

@@ -21,7 +21,7 @@ def _refresh(recordings, tmp_path):
         resources = {
             "warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
             "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
-                                       eurostat_base_url=server.base_url("eurostat"),
+                                       base_urls=server.base_urls(["eurostat"]),
                                        max_attempts=1),
         }
         asset = build_raw_asset(load_catalogue().dataset("isoc_cicce_use"))

@@ -8,9 +8,11 @@ import shutil
 import duckdb
 import pytest
 
-from kmu_pipeline.desi import desi_request, parse_desi
+from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.errors import MalformedPayloadError
+from kmu_pipeline.parse.desi_csv import parse_desi
 from kmu_pipeline.replay import add_recording
+from kmu_pipeline.sources.desi import download_request
 from tests.replay.conftest import materialize_all
 
 DOWNLOAD = "desi/DESI_2020_edition_digital-agenda-data_mett29-DataViz.csv"
@@ -18,7 +20,7 @@ DOWNLOAD = "desi/DESI_2020_edition_digital-agenda-data_mett29-DataViz.csv"
 
 def test_full_download_reproduces_integration_scores_and_ranks(reference, demo_copy, tmp_path):
     shutil.rmtree(demo_copy / "desi")  # the real, complete download instead of the demo's part
-    request = desi_request()
+    request = download_request(load_catalogue().dataset("desi"))
     add_recording(demo_copy, source="desi", dataset=request.dataset, path=request.path,
                   body=(reference / DOWNLOAD).read_bytes(), content_type="text/csv")
     result = materialize_all(demo_copy, tmp_path / "run")

@@ -50,6 +50,13 @@ def test_base_url_comes_from_the_environment(monkeypatch):
     (HEAD + ENTRY.format(name="a", size_map="sizes") * 2, "duplicate dataset names"),
     (HEAD.replace('"250+"', '"250-999"') + ENTRY.format(name="a", size_map="sizes"),
      "size classes ['250-999']"),
+    # a misspelt key is refused, never a silent default (it used to fall into an options bag)
+    (HEAD + ENTRY.format(name="a", size_map="sizes") + 'size_clas = "0+"\n',
+     "catalogue entry 'a': unknown keys ['size_clas']"),
+    (HEAD.replace("dimensions =", "dimension =") + ENTRY.format(name="a", size_map="sizes"),
+     "catalogue source 'eurostat': unknown keys ['dimension']"),
+    (HEAD + ENTRY.format(name="a", size_map="sizes") + 'size_class = "0-999"\n',
+     "size_class '0-999' is not in"),
 ])
 def test_inconsistent_entries_are_refused(text, message):
     with pytest.raises(CatalogueError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -62,3 +69,12 @@ def test_project_catalogue_covers_the_articles_indicators():
             "employees_internet_access", "cloud_computing", "big_data", "3d_printing",
             "ecommerce_sales", "ict_specialists_employed", "ict_recruitment_tried",
             "ict_vacancies_hard_to_fill", "ict_training"} <= names
+
+
+def test_every_raw_table_is_an_entry_with_its_model():
+    catalogue = load_catalogue()
+    models = {ds.table: ds.model for ds in catalogue.datasets}
+    assert models["raw.eurostat__codelists"] == "labels"
+    assert models["raw.desi__desi"] == "desi"
+    assert models["raw.eurostat__isoc_cicce_use"] == "observations"
+    assert catalogue.dataset("codelists").codelists == ("GEO", "SIZE_EMP", "INDIC_IS", "UNIT")

@@ -7,10 +7,10 @@ import pytest
 
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError
-from kmu_pipeline.ingest import create_observations_table
 from kmu_pipeline.landing import LandingStore
 from kmu_pipeline.parse.sdmx_csv import insert_landed
 from kmu_pipeline.replay import DEMO_SNAPSHOT
+from kmu_pipeline.schemas import Observations, create_table
 from tests.conftest import recorded_body
 
 DIMS = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
@@ -20,7 +20,7 @@ def _parse(root, name="isoc_cicce_use"):
     landed = next(x for x in LandingStore(root).iter_landed() if x.dataset == name)
     ds = load_catalogue().dataset(name)
     con = duckdb.connect()
-    create_observations_table(con, "obs")
+    create_table(con, "obs", Observations)
     rows = insert_landed(con, "obs", landed, landed.body_path(root), ds, DIMS)
     frame = con.sql("select * from obs").df()
     assert len(frame) == rows

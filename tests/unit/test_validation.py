@@ -11,8 +11,7 @@ import pytest
 from pandera.typing import Series
 
 from kmu_pipeline.errors import KmuError
-from kmu_pipeline.ingest import create_observations_table
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, OBSERVATION_KEY, Observations, create_table
 from kmu_pipeline.validation import distinct_schema, validate_table
 from kmu_pipeline.warehouse import Warehouse
 
@@ -33,7 +32,7 @@ def _frame(n: int = 300, **changes) -> pd.DataFrame:
 
 def _table(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    create_observations_table(con, "obs")
+    create_table(con, "obs", Observations)
     con.register("frame", frame)
     con.execute("insert into obs select * from frame")
     return con
