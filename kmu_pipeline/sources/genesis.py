@@ -89,10 +89,25 @@ def is_live(base_url: str) -> bool:
     return (urlsplit(base_url).hostname or "") not in LOOPBACK
 
 
+def _header_safe(name: str, value: str) -> str:
+    """A credential goes out as an HTTP header: refuse what a header cannot carry, without
+    showing the value (requests would raise with its repr, which then reaches logs)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise AuthError(f"{name} holds a character an HTTP header cannot carry (outside "
+                        f"Latin-1); its value is not shown") from None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise AuthError(f"{name} holds a control character (e.g. a trailing newline from "
+                        f"`echo` or a file); its value is not shown")
+    return value
+
+
 def credentials_from_env(env: dict[str, str] | None = None) -> Credentials | None:
     env = os.environ if env is None else env
-    token = env.get(TOKEN_ENV, "").strip()
-    user, password = env.get(USER_ENV, "").strip(), env.get(PASSWORD_ENV, "")
+    token = _header_safe(TOKEN_ENV, env.get(TOKEN_ENV, "").strip())
+    user = _header_safe(USER_ENV, env.get(USER_ENV, "").strip())
+    password = _header_safe(PASSWORD_ENV, env.get(PASSWORD_ENV, ""))
     if user and password:  # a job-capable account wins over a read-only token
         return Credentials(user, password)
     if token:

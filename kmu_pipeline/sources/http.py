@@ -4,18 +4,26 @@ Replay differs from live only by base URL. Transient failures (connection errors
 429, 500/502/503/504) are retried by tenacity with exponential backoff and jitter, bounded in
 attempts and total time; a Retry-After header is honoured up to that bound. Permanent failures
 (400, 401/403, 404) are raised at once as the matching KmuError.
+
+Redirects are followed only within the request's origin (scheme, host and port), at most
+MAX_REDIRECTS times: requests would carry custom credential headers (GENESIS's `username` and
+`password`) and a POST body to any host a redirect names, so a redirect elsewhere fails the
+dataset instead, naming the target. Credentials are scrubbed in every form a server may echo
+them (as sent, repr- and JSON-escaped, URL-encoded) from landed bodies, kept headers and
+messages.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from tenacity import (
@@ -42,6 +50,8 @@ from kmu_pipeline.parse.formats import fault_text
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 PROGRESS_EVERY = 8 << 20  # log progress every 8 MiB of a long download
+MAX_REDIRECTS = 5
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 # A refusal's body is landed for the record (its fault names the rejected codes); more than this
 # is not a fault message, and is cut.
 REFUSAL_BYTES = 1 << 20
@@ -135,10 +145,7 @@ class HttpClient:
             headers["Accept"] = request.accept
         if previous is not None:
             headers.update(_conditional_headers(previous))
-        response = self.session.request(
-            request.method, url, data=dict(request.form) if request.form else None,
-            headers=headers, timeout=self.timeout, stream=True, auth=auth,
-        )
+        response = self._send(request, url, headers, auth, secrets)
         with response:
             if response.status_code == 304 and previous is not None:
                 log.info("%s not modified since %s", url, previous.retrieved_at)
@@ -146,6 +153,31 @@ class HttpClient:
             if response.status_code >= 400:
                 self._refuse(request, base_url, response, secrets)
             return self._land(request, url, response, secrets)
+
+    def _send(self, request: Request, url: str, headers: dict[str, str],
+              auth: tuple[str, str] | None, secrets: tuple[str, ...]) -> requests.Response:
+        """The answer to `request`, following redirects only within its origin."""
+        method, data = request.method, dict(request.form) if request.form else None
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.request(method, url, data=data, headers=headers,
+                                            timeout=self.timeout, stream=True, auth=auth,
+                                            allow_redirects=False)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUS or not location:
+                return response
+            response.close()
+            target = urljoin(url, location)
+            if _origin(target) != _origin(url):
+                raise RefusedError(
+                    f"HTTP {response.status_code} redirect to another origin "
+                    f"({_scrub(_origin(target), secrets)}) not followed: the request's "
+                    f"credentials and body would go along", dataset=request.dataset,
+                    url=_scrub(url, secrets))
+            if response.status_code in (301, 302, 303) and method != "GET":
+                method, data = "GET", None  # as browsers and requests do; 307/308 keep both
+            url = target
+        raise RefusedError(f"more than {MAX_REDIRECTS} redirects", dataset=request.dataset,
+                           url=_scrub(url, secrets))
 
     def _refuse(self, request: Request, base_url: str, response: requests.Response,
                 secrets: tuple[str, ...]) -> None:
@@ -202,9 +234,11 @@ class HttpClient:
             if cut_at is None:
                 _check_complete(response, received, request, url)
             redacted = _redact_file(Path(tmp.name), secrets)
+            headers = {k: _scrub(v, secrets) for k, v in response.headers.items()}
+            redacted = redacted or headers != dict(response.headers)
             return self.landing.commit(
                 request, Path(tmp.name), url=url, status=response.status_code,
-                headers=dict(response.headers), redacted=redacted,
+                headers=headers, redacted=redacted,
             )
         except BaseException:
             Path(tmp.name).unlink(missing_ok=True)
@@ -285,6 +319,14 @@ def _check_complete(response: requests.Response, received: int, request: Request
         raise TransientHTTPError(f"truncated body: {received} of {expected} bytes from {url}")
 
 
+def secret_forms(secret: str) -> list[str]:
+    """The ways a credential shows up when a server, a library or a log echoes it: as sent,
+    repr- and JSON-escaped (a trailing newline becomes \\n), URL-encoded; longest first."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], quote(secret, safe=""),
+             quote_plus(secret)}
+    return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
 def _redact_file(path: Path, secrets: tuple[str, ...]) -> bool:
     """Credentials never reach disk, even if a server echoes them back."""
     if not secrets:
@@ -292,7 +334,8 @@ def _redact_file(path: Path, secrets: tuple[str, ...]) -> bool:
     data = path.read_bytes()
     clean = data
     for secret in secrets:
-        clean = clean.replace(secret.encode(), b"********")
+        for form in secret_forms(secret):
+            clean = clean.replace(form.encode("utf-8", "replace"), b"********")
     if clean == data:
         return False
     path.write_bytes(clean)
@@ -302,6 +345,14 @@ def _redact_file(path: Path, secrets: tuple[str, ...]) -> bool:
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "********")
+            for form in secret_forms(secret):
+                text = text.replace(form, "********")
     return text
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port, the port made explicit (http://x and http://x:80 are one origin)."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 

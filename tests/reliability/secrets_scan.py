@@ -1,13 +1,15 @@
 """Find credentials wherever the pipeline writes: files (data dir, landing), captured logs,
 Dagster events and their metadata, and every table (rows, comments) of a DuckDB warehouse.
 
-Each secret is looked for as given, URL-encoded, and base64-encoded alone and as the
-`user:secret` pair of HTTP basic auth, so an echoed Authorization header is caught too.
+Each secret is looked for as given, URL-encoded, repr- and JSON-escaped (a trailing newline as
+`\\n`), and base64-encoded alone and as the `user:secret` pair of HTTP basic auth, so an echoed
+Authorization header is caught too.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
@@ -18,7 +20,8 @@ import duckdb
 def variants(secrets: Iterable[str], users: Iterable[str] = ()) -> set[str]:
     forms = set()
     for secret in secrets:
-        forms |= {secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+        forms |= {secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode(),
+                  repr(secret)[1:-1], json.dumps(secret)[1:-1], secret.strip()}
         for user in users:
             forms.add(base64.b64encode(f"{user}:{secret}".encode()).decode())
     return {form for form in forms if form}
