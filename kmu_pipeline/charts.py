@@ -15,6 +15,9 @@ import duckdb
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
+# Labels and flags are data: a legal flag such as "$$" must print as it is, never be parsed as
+# mathtext (which raised and failed the chart)
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402

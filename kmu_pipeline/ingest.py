@@ -22,7 +22,13 @@ import duckdb
 import pandas as pd
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
-from kmu_pipeline.errors import EmptyAnswerError, KmuError, NoDataError, SchemaError
+from kmu_pipeline.errors import (
+    EmptyAnswerError,
+    KmuError,
+    MalformedPayloadError,
+    NoDataError,
+    SchemaError,
+)
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import column_descriptions, create_table, model_of
 from kmu_pipeline.sources.http import HttpClient
@@ -203,11 +209,22 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
         with warehouse.connect_build(run_id) as con, transaction(con):
             create_table(con, dataset.table, model_of(dataset.model))
             record_status(con, dataset, report)
-    except KmuError as exc:
-        report.error = exc
+    except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)
+        report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset)
         report.failure_cases = getattr(exc, "failure_cases", None)
-        log.error("%s", exc)
+        log.error("%s", report.error)
         with warehouse.connect_build(run_id) as con:
             ensure_table(con, dataset)
             record_status(con, dataset, report)
     return report
+
+
+def unexpected(exc: Exception, dataset: Dataset) -> KmuError:
+    """Whatever else a hostile or broken answer raises inside one dataset's refresh (an XML
+    encoding expat cannot read, a field too large for the CSV reader, a number that overflows)
+    fails that dataset, named, with the cause chained; the last good data stays."""
+    first_line = (str(exc).splitlines() or [""])[0][:500]
+    error = MalformedPayloadError(f"unexpected {type(exc).__name__} while reading the answer: "
+                                  f"{first_line}", dataset=dataset.name)
+    error.__cause__ = exc
+    return error

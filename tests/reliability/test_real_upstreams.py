@@ -160,3 +160,23 @@ def test_confidential_cells_keep_their_status(faults, tmp_path):
     assert check_errors(result) == {}
     assert query(tmp_path / "kmu.duckdb", f"select value, flag, conf_status from {CLOUD} where "
                  "size_class = '0-9' and geo = 'DE' and year = 2020") == [(None, None, "C")]
+
+
+@pytest.mark.parametrize("declared", ["EUC-JP", "UTF-7", "x-no-such-encoding"])
+def test_an_answer_that_breaks_the_reader_fails_only_its_dataset(faults, tmp_path, good_run,
+                                                                declared):
+    """Issue 18.4: an XML encoding expat cannot read raised outside KmuError and lost the
+    whole run's publish; now it fails its dataset, named, and the rest publishes."""
+    db = _from_good(good_run, tmp_path)
+    body = (f'<?xml version="1.0" encoding="{declared}"?>\n<message:StructureSpecificData '
+            f'xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message">'
+            f'<message:DataSet/></message:StructureSpecificData>').encode()
+    faults.add(DATA, f.body(body, "application/vnd.sdmx.structurespecificdata+xml"))
+    faults.add("/data/isoc_eb_bd/",
+               f.transformed(lambda b: b.replace(b"DE,2020,16.25,", b"DE,2020,17.5,")))
+    result = refresh(faults, tmp_path)
+    error = check_errors(result)["eurostat__isoc_cicce_use"]
+    assert "dataset isoc_cicce_use" in error
+    assert _status(db)[0] == "stale"
+    assert query(db, "select value from raw.eurostat__isoc_eb_bd where geo = 'DE' and "
+                     "year = 2020 and size_class = '10-49'") == [(17.5,)]  # the rest published

@@ -120,3 +120,10 @@ def test_a_confidential_cell_is_labelled_as_such_not_as_missing(tmp_path):
     con.execute("update marts.article_figures set is_confidential = false")
     charts.article_figure(con, "abb2", tmp_path / "as_missing.png")
     assert (tmp_path / "abb2.png").read_bytes() != (tmp_path / "as_missing.png").read_bytes()
+
+
+def test_a_flag_with_dollar_signs_is_printed_not_parsed_as_mathtext(tmp_path):
+    """Issue 18.4: '$$' is a legal two-character flag; matplotlib read it as mathtext."""
+    con = _warehouse([("eurostat", "isoc_ciweb", "website", "10-49", 2020, 87.4, "$$")])
+    data = charts.article_figure(con, "abb2", tmp_path / "abb2.png")
+    assert data["flag"].tolist() == ["$$"] and (tmp_path / "abb2.png").stat().st_size > 0
