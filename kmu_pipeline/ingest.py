@@ -13,6 +13,7 @@ dataset rolls back, keeps its last good table and is marked stale in meta.datase
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -145,10 +146,18 @@ def ensure_table(con, dataset: Dataset) -> None:
     create_table(con, dataset.table, model_of(dataset.model), replace=False)
 
 
+def loaded_from(dataset: Dataset, landed: list[Landed]) -> str:
+    """What a table was built from: the bodies' sha256 and the catalogue entry's own digest,
+    so an edited entry (a code map, a unit) reloads from the landed bodies even when upstream
+    sent the same bytes."""
+    entry = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
+    return ",".join(i.sha256 for i in landed) + f"|entry:{entry}"
+
+
 def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
     row = con.execute("select sha256, status from meta.dataset_status where dataset = ?",
                       [dataset.table]).fetchone()
-    return bool(row) and row[1] == "ok" and row[0] == ",".join(i.sha256 for i in landed)
+    return bool(row) and row[1] == "ok" and row[0] == loaded_from(dataset, landed)
 
 
 def record_status(con, dataset: Dataset, report: IngestReport) -> None:
@@ -170,7 +179,7 @@ def record_status(con, dataset: Dataset, report: IngestReport) -> None:
           report.rows if ok else None,
           ",".join(i.request_id for i in landed) if ok else None,
           " ".join(i.url for i in landed) if ok else None,
-          ",".join(i.sha256 for i in landed) if ok else None,
+          loaded_from(dataset, landed) if ok else None,
           ok, None if report.error is None else str(report.error)])
     for item in landed:
         con.execute("insert or replace into meta.requests values (?, ?, ?, ?, ?, ?, ?)",

@@ -117,7 +117,7 @@ comment on column meta.dataset_status.status is 'ok, or stale when the last refr
 comment on column meta.dataset_status.rows is 'Rows in the raw table';
 comment on column meta.dataset_status.request_ids is 'Landing request ids of the responses loaded';
 comment on column meta.dataset_status.urls is 'Request URLs of the responses loaded';
-comment on column meta.dataset_status.sha256 is 'SHA-256 of the response bodies loaded';
+comment on column meta.dataset_status.sha256 is 'SHA-256 of the response bodies loaded, and |entry: a digest of the catalogue entry they were loaded with (an edited entry reloads)';
 comment on column meta.dataset_status.last_success_at is 'Last successful refresh';
 comment on column meta.dataset_status.last_attempt_at is 'When a refresh was last attempted';
 comment on column meta.dataset_status.error is 'Why the last attempt failed (empty when ok)';

@@ -180,3 +180,24 @@ def test_an_answer_that_breaks_the_reader_fails_only_its_dataset(faults, tmp_pat
     assert _status(db)[0] == "stale"
     assert query(db, "select value from raw.eurostat__isoc_eb_bd where geo = 'DE' and "
                      "year = 2020 and size_class = '10-49'") == [(17.5,)]  # the rest published
+
+
+def test_an_edited_entry_reloads_from_the_landed_bodies(faults, tmp_path):
+    """Issue 18.11: a changed code map gave the old values until upstream changed."""
+    entry = load_catalogue().dataset("isoc_cicce_use")
+
+    def materialize_entry(dataset):
+        resources = {"warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
+                     "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
+                                                base_urls=faults.base_urls(["eurostat"]))}
+        asset = build_raw_asset(dataset)
+        return materialize([asset, build_publish_asset(list(asset.keys))],
+                           resources=resources, raise_on_error=False)
+
+    assert materialize_entry(entry).success
+    edited = dataclasses.replace(entry, indicators={"E_CC": "cloud_services_bought"})
+    assert materialize_entry(edited).success
+    data_requests = [r for r in faults.requests_to(DATA)]
+    assert len(data_requests) == 2 and "If-None-Match" in data_requests[1][2]  # 304: same bytes
+    assert query(tmp_path / "kmu.duckdb", f"select distinct indicator from {CLOUD}") == [
+        ("cloud_services_bought",)]
