@@ -21,15 +21,46 @@ from kmu_pipeline.warehouse import Warehouse
 log = logging.getLogger("kmu_pipeline")
 
 
+MAX_PARALLEL = 16  # step processes; each holds Dagster and DuckDB (~200 MB)
+
+
+def _bounded(low: int, high: int, what: str):
+    """An argparse type: an integer in [low, high], else a usage error naming the bounds."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {text!r}") \
+                from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, "
+                                             f"not {value}")
+        return value
+    return parse
+
+
+def _recordings(text: str) -> str:
+    """An argparse type: a directory holding recorded responses (landing layout)."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a directory")
+    if not any(path.glob("*/*/*/response.json")):
+        raise argparse.ArgumentTypeError(f"{text} holds no recorded responses "
+                                         f"(<source>/<dataset>/<request>/response.json)")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kmu-pipeline", description=__doc__)
     parser.add_argument("--warehouse", default="data/kmu.duckdb", help="DuckDB file")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="refresh every dataset and model, then publish")
     run.add_argument("--replay", nargs="?", const=str(DEMO_SNAPSHOT), metavar="DIR",
+                     type=_recordings,
                      help="answer requests from recorded responses (default: the demo snapshot)")
     run.add_argument("--landing", default="data/raw", help="where raw responses are kept")
-    run.add_argument("--parallel", type=int, default=1, metavar="N",
+    run.add_argument("--parallel", type=_bounded(1, MAX_PARALLEL, "--parallel"), default=1,
+                     metavar="N",
                      help="run up to N steps at once, each in its own process (Dagster's "
                           "multiprocess executor); default 1 = in this process")
     sub.add_parser("datasets", help="list the catalogue")
@@ -39,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="check every entry against the agencies' own structures (no data is "
                       "requested); exits 1 on any mismatch")
     check.add_argument("--replay", nargs="?", const=str(DEMO_SNAPSHOT), metavar="DIR",
+                       type=_recordings,
                        help="answer from recorded responses (default: the demo snapshot)")
     check.add_argument("--landing", default="data/raw",
                        help="where the structure answers are kept")
@@ -49,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="write the data dictionary (Markdown) of the warehouse")
     docs.add_argument("--output", default="docs/data_dictionary.md")
     serve = sub.add_parser("replay-server", help="serve recorded responses over HTTP")
-    serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT))
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT), type=_recordings)
+    serve.add_argument("--port", type=_bounded(0, 65535, "--port"), default=8765,
+                       help="0: any free port")
     return parser
 
 
@@ -212,8 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except (KmuError, CatalogueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (KmuError, CatalogueError, OSError, duckdb.Error) as exc:
+        # a missing or unreadable warehouse, a directory given as one, an unwritable landing
+        # directory, a port in use: one line that says what, never a traceback
+        print(f"error: {type(exc).__name__}: {exc}" if not isinstance(exc, KmuError)
+              else f"error: {exc}", file=sys.stderr)
         return 1
 
 

@@ -117,7 +117,7 @@ comment on column meta.dataset_status.status is 'ok, or stale when the last refr
 comment on column meta.dataset_status.rows is 'Rows in the raw table';
 comment on column meta.dataset_status.request_ids is 'Landing request ids of the responses loaded';
 comment on column meta.dataset_status.urls is 'Request URLs of the responses loaded';
-comment on column meta.dataset_status.sha256 is 'SHA-256 of the response bodies loaded, and |entry: a digest of the catalogue entry they were loaded with (an edited entry reloads)';
+comment on column meta.dataset_status.sha256 is 'Bodies'' SHA-256, then |entry: entry digest';
 comment on column meta.dataset_status.last_success_at is 'Last successful refresh';
 comment on column meta.dataset_status.last_attempt_at is 'When a refresh was last attempted';
 comment on column meta.dataset_status.error is 'Why the last attempt failed (empty when ok)';
@@ -298,6 +298,10 @@ class Warehouse:
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to the published warehouse (what analysts get)."""
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path} is a directory, not a DuckDB warehouse file")
+        if not self.path.exists():
+            raise FileNotFoundError(f"no warehouse at {self.path}; `kmu-pipeline run` builds one")
         con = duckdb.connect(str(self.path), read_only=True)
         try:
             yield con
