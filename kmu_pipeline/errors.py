@@ -74,10 +74,10 @@ class MalformedPayloadError(KmuError):
 
 
 class EmptyAnswerError(MalformedPayloadError):
-    """An answer without observations where the last good table has some."""
+    """An answer without observations, or with far fewer, where the last good table has some."""
 
-    hint = ("a header-only or cut answer is not the agency withdrawing its data; the last good "
-            "data was kept")
+    hint = ("a header-only, cut or partial answer is not the agency withdrawing its data; the "
+            "last good data was kept")
 
 
 class SchemaError(KmuError):

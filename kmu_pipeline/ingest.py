@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,8 +109,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
         rows = sum(adapter.load(con, incoming, dataset, source, item,
                                 item.body_path(landing_root)) for item in landed)
         seconds["load"] = time.perf_counter() - clock
-        if rows == 0:
-            refuse_emptying(con, dataset, url)
+        refuse_shrinking(con, dataset, rows, url)
         result = validate_table(con, incoming, model)
         seconds.update(result.seconds)
         if not result.passed:
@@ -130,15 +130,32 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     return rows
 
 
-def refuse_emptying(con: duckdb.DuckDBPyConnection, dataset: Dataset, url: str) -> None:
-    """An answer without observations never replaces a table that has some: a header-only or
-    cut answer is not the agency withdrawing its data (that is said explicitly, NoDataError)."""
+ACCEPT_DROP_ENV = "KMU_ACCEPT_DROP"  # comma-separated dataset names whose drop is accepted
+SHRINK_LIMIT = 0.5  # an answer with less than this share of the last good rows is refused
+
+
+def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, rows: int,
+                     url: str) -> None:
+    """An answer without observations, or with less than half the last good table's, never
+    replaces it: a header-only, cut or partial answer is not the agency withdrawing data (that
+    it says explicitly, NoDataError). An edited catalogue entry may shrink its table, and
+    KMU_ACCEPT_DROP=<dataset> accepts one drop on purpose."""
     exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
                          "table_name = ?", [dataset.table]).fetchone()[0]
     had = con.execute(f"select count(*) from {dataset.table}").fetchone()[0] if exists else 0
-    if had:
+    if rows == 0 and had:
         raise EmptyAnswerError(f"the answer holds no observations; the last good table has "
                                f"{had} and was kept", dataset=dataset.name, url=url)
+    accepted = dataset.name in os.environ.get(ACCEPT_DROP_ENV, "").split(",")
+    row = con.execute("select sha256 from meta.dataset_status where dataset = ?",
+                      [dataset.table]).fetchone()
+    same_entry = bool(row and row[0]) and row[0].endswith(f"|entry:{entry_digest(dataset)}")
+    if had and rows < had * SHRINK_LIMIT and same_entry and not accepted:
+        raise EmptyAnswerError(
+            f"the answer holds {rows} observations where the last good table has {had} (more "
+            f"than half gone, the catalogue entry unchanged); the last good table was kept. If "
+            f"the agency really withdrew them, run once with {ACCEPT_DROP_ENV}={dataset.name}",
+            dataset=dataset.name, url=url)
 
 
 def ensure_table(con, dataset: Dataset) -> None:
@@ -150,8 +167,11 @@ def loaded_from(dataset: Dataset, landed: list[Landed]) -> str:
     """What a table was built from: the bodies' sha256 and the catalogue entry's own digest,
     so an edited entry (a code map, a unit) reloads from the landed bodies even when upstream
     sent the same bytes."""
-    entry = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
-    return ",".join(i.sha256 for i in landed) + f"|entry:{entry}"
+    return ",".join(i.sha256 for i in landed) + f"|entry:{entry_digest(dataset)}"
+
+
+def entry_digest(dataset: Dataset) -> str:
+    return hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
 
 
 def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:

@@ -114,6 +114,8 @@ def test_a_fault_is_shown_whole_not_retried_and_landed(faults, tmp_path, good_ru
     ("fault-with-200", f.body(FAULT_150, XML), "fault 150: INVALID_QUERY_DIMENSION_VALUE"),
     ("header-only", f.transformed(lambda body: body.split(b"\n", 1)[0] + b"\n"),
      "the answer holds no observations; the last good table has 26 and was kept"),
+    ("shortened", f.transformed(lambda body: b"\n".join(body.split(b"\n")[:13]) + b"\n"),
+     "the answer holds 12 observations where the last good table has 26"),
     ("empty", f.body(b"", "application/vnd.sdmx.data+csv;version=1.0.0"),
      "expected data, got empty body"),
 ])
@@ -201,3 +203,11 @@ def test_an_edited_entry_reloads_from_the_landed_bodies(faults, tmp_path):
     assert len(data_requests) == 2 and "If-None-Match" in data_requests[1][2]  # 304: same bytes
     assert query(tmp_path / "kmu.duckdb", f"select distinct indicator from {CLOUD}") == [
         ("cloud_services_bought",)]
+
+
+def test_a_drop_can_be_accepted_on_purpose(faults, tmp_path, good_run, monkeypatch):
+    db = _from_good(good_run, tmp_path)
+    faults.add(DATA, f.transformed(lambda body: b"\n".join(body.split(b"\n")[:13]) + b"\n"))
+    monkeypatch.setenv("KMU_ACCEPT_DROP", "isoc_cicce_use")
+    assert check_errors(refresh(faults, tmp_path)) == {}
+    assert query(db, f"select count(*) from {CLOUD}") == [(12,)] and _status(db)[0] == "ok"
