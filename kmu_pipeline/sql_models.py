@@ -10,7 +10,6 @@ leading block comment and trailing column comments with COMMENT ON.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -120,15 +119,3 @@ def run_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     return replace_table(con, model.table, model.sql, description=model.description,
                          column_comments=model.column_comments)
 
-
-def topological(models: Iterable[SqlModel]) -> list[SqlModel]:
-    """Models in dependency order (for the CLI and tests outside Dagster)."""
-    pending = {m.table: m for m in models}
-    done: list[SqlModel] = []
-    while pending:
-        ready = [m for m in pending.values() if not set(m.depends_on) & set(pending)]
-        if not ready:
-            raise SqlModelError(f"dependency cycle among {sorted(pending)}")
-        for model in ready:
-            done.append(pending.pop(model.table))
-    return done
