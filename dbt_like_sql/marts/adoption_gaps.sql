@@ -21,8 +21,9 @@ by_size as (
         max(value) filter (where size_class = '50-249') as medium_pct,
         max(value) filter (where size_class = '250+') as large_pct,
         max(value) filter (where size_class = '10-249') as sme_pct,
-        string_agg(distinct size_class || ':' || flag, ' ') filter (where flag is not null)
-            as flags
+        -- ordered, or the text changes between runs with the same inputs
+        string_agg(distinct size_class || ':' || flag, ' ' order by size_class || ':' || flag)
+            filter (where flag is not null) as flags
     from shares
     group by all
 ),
@@ -46,7 +47,7 @@ final as (
         large_pct - small_pct as large_vs_small_pp,       -- percentage points
         round(large_pct / nullif(small_pct, 0), 3) as large_to_small_ratio,  -- large share / small share
         round(medium_pct / nullif(micro_pct, 0), 3) as medium_to_micro_ratio,  -- medium share / micro share
-        flags                                             -- size_class:flag of flagged inputs
+        flags                                             -- size_class:flag of each flagged input, sorted as text, space-separated
     from by_size
 )
 
