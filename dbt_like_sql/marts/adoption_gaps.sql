@@ -1,12 +1,6 @@
 /* Adoption gaps by enterprise size: per source, indicator, country and year, the share in each size class and the distance in percentage points and as a ratio between micro (0-9), small (10-49), medium (50-249) and large (250+) firms. A missing or flagged input gives a missing or flagged gap, never an average. */
-with observations as (
-    select * from staging.observations
-),
-
-shares as (
-    select source, indicator, geo, unit, year, size_class, value, flag
-    from observations
-    where unit like 'pct_%' and nace in ('C10-S951_X_K', 'TOTAL')
+with shares as (
+    select * from staging.stg_headline_shares
 ),
 
 by_size as (
@@ -30,10 +24,10 @@ by_size as (
 
 final as (
     select
-        source,                                           -- eurostat or destatis
+        source,                                           -- eurostat or genesis
         indicator,                                        -- harmonised indicator name
         geo,                                              -- country code (Eurostat GEO, EU27_2020 for the EU)
-        unit,                                             -- unit of the shares, e.g. pct_ent
+        unit,                                             -- unit of the shares: pct_enterprises, pct_employed or pct_recruiting_enterprises
         year,                                             -- survey year
         micro_pct,                                        -- 0-9 persons employed
         small_pct,                                        -- 10-49
