@@ -74,7 +74,7 @@ def article_figure(con: duckdb.DuckDBPyConnection, figure: str, path: Path,
     its sign, and a size class with no row at all says "k. A.": nothing is dropped silently.
     """
     data = con.execute(
-        "select position, indicator, label_de, label_en, size_class, value, flag, flagged, "
+        "select position, indicator, label_de, label_en, size_class, value, flag, is_flagged, "
         "is_confidential, source, dataset from marts.article_figures where figure = ? and year = ? "
         "order by position, size_class", [figure, year]).fetchdf()
     labels = data.drop_duplicates("position").sort_values("position")["label_de"].tolist()
@@ -104,7 +104,7 @@ def _bar(ax, x: float, width: float, colour: str, cell: pd.DataFrame) -> None:
     if cell.empty:  # no row in the warehouse for this size class
         ax.text(x, 1, "k. A.", ha="center", va="bottom", fontsize=6, rotation=90, color="grey")
         return
-    value, flag, flagged = cell["value"].iloc[0], cell["flag"].iloc[0], cell["flagged"].iloc[0]
+    value, flag, flagged = cell["value"].iloc[0], cell["flag"].iloc[0], cell["is_flagged"].iloc[0]
     if pd.isna(value):  # published without a number: say why, never draw zero
         reason = "vertr." if cell["is_confidential"].iloc[0] else flag
         ax.text(x, 1, f"({reason})", ha="center", va="bottom", fontsize=8)

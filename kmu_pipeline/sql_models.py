@@ -5,12 +5,17 @@ Dependencies are the schema-qualified tables a model reads, found by sqlglot's s
 No ref(), no hand-kept list: a model that names a table nobody builds fails at load time.
 The runner wraps each select as `create or replace table` in a transaction and writes the
 leading block comment and trailing column comments with COMMENT ON.
+
+Reference tables (the EU members, the DESI method, the article's figure list) are seeds:
+dbt_like_sql/seeds/<table>.csv, loaded as `seeds.<table>` before the models that read them, with
+a sidecar <table>.toml giving the table description and each column's type and comment.
 """
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterable
+import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from kmu_pipeline.schemas import Observations, column_descriptions
 from kmu_pipeline.warehouse import replace_table
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "dbt_like_sql"
+SEEDS = "seeds"
 _LEADING_COMMENT = re.compile(r"^\s*/\*(.*?)\*/", re.S)
 OBSERVATIONS = "staging.observations"
 
@@ -48,6 +54,54 @@ class SqlModel:
     @property
     def name(self) -> str:
         return self.table.split(".")[1]
+
+
+@dataclass(frozen=True)
+class Seed:
+    table: str                       # seeds.table
+    path: Path                       # the CSV
+    description: str
+    columns: dict[str, str]          # name -> DuckDB type, in the CSV's order
+    column_comments: dict[str, str]
+
+    @property
+    def schema(self) -> str:
+        return self.table.split(".")[0]
+
+
+def seed_from_files(csv_path: Path) -> Seed:
+    """A seed from its CSV and the sidecar TOML beside it; the CSV header must name the
+    sidecar's columns in the same order (DuckDB reads the columns by position)."""
+    sidecar = csv_path.with_suffix(".toml")
+    try:
+        spec = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+        columns = spec["columns"]
+        types = {name: str(c["type"]) for name, c in columns.items()}
+        comments = {name: str(c["comment"]) for name, c in columns.items()}
+        description = " ".join(str(spec["description"]).split())
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise SqlModelError(f"{sidecar}: needs description and [columns] name = "
+                            f"{{ type, comment }}: {exc!r}") from exc
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if header != list(types):
+        raise SqlModelError(f"{csv_path}: header {header} is not the columns of {sidecar.name} "
+                            f"{list(types)}")
+    return Seed(table=f"{SEEDS}.{csv_path.stem}", path=csv_path, description=description,
+                columns=types, column_comments=comments)
+
+
+def discover_seeds(sql_dir: Path = SQL_DIR) -> list[Seed]:
+    return [seed_from_files(path) for path in sorted((Path(sql_dir) / SEEDS).glob("*.csv"))]
+
+
+def load_seed(con: duckdb.DuckDBPyConnection, seed: Seed) -> int:
+    """Load one seed as a table with its comments; returns its row count."""
+    con.execute(f"create schema if not exists {seed.schema}")
+    select = ("select * from read_csv($path, header = true, auto_detect = false, "
+              "columns = $columns)")
+    return replace_table(con, seed.table, select, {"path": str(seed.path), "columns": seed.columns},
+                         description=seed.description, column_comments=seed.column_comments)
 
 
 def find_tables(sql: str) -> set[str]:
@@ -97,11 +151,12 @@ def observations_model(catalogue: Catalogue) -> SqlModel:
 
 
 def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlModel]:
-    """All models, checked: every dependency is a raw table or another model."""
+    """All models, checked: every dependency is a raw table, a seed or another model."""
     models = [observations_model(catalogue)]
     for path in sorted(Path(sql_dir).glob("*/*.sql")):
         models.append(model_from_sql(f"{path.parent.name}.{path.stem}", path.read_text(), path))
     known = {m.table for m in models} | {ds.table for ds in catalogue.datasets}
+    known |= {seed.table for seed in discover_seeds(sql_dir)}
     for model in models:
         unknown = sorted(set(model.depends_on) - known)
         if unknown:
@@ -115,15 +170,3 @@ def run_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     return replace_table(con, model.table, model.sql, description=model.description,
                          column_comments=model.column_comments)
 
-
-def topological(models: Iterable[SqlModel]) -> list[SqlModel]:
-    """Models in dependency order (for the CLI and tests outside Dagster)."""
-    pending = {m.table: m for m in models}
-    done: list[SqlModel] = []
-    while pending:
-        ready = [m for m in pending.values() if not set(m.depends_on) & set(pending)]
-        if not ready:
-            raise SqlModelError(f"dependency cycle among {sorted(pending)}")
-        for model in ready:
-            done.append(pending.pop(model.table))
-    return done

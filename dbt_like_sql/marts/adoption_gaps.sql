@@ -1,12 +1,6 @@
 /* Adoption gaps by enterprise size: per source, indicator, country and year, the share in each size class and the distance in percentage points and as a ratio between micro (0-9), small (10-49), medium (50-249) and large (250+) firms. A missing or flagged input gives a missing or flagged gap, never an average. */
-with observations as (
-    select * from staging.observations
-),
-
-shares as (
-    select source, indicator, geo, unit, year, size_class, value, flag
-    from observations
-    where unit like 'pct_%' and nace in ('C10-S951_X_K', 'TOTAL')
+with shares as (
+    select * from staging.stg_headline_shares
 ),
 
 by_size as (
@@ -21,18 +15,19 @@ by_size as (
         max(value) filter (where size_class = '50-249') as medium_pct,
         max(value) filter (where size_class = '250+') as large_pct,
         max(value) filter (where size_class = '10-249') as sme_pct,
-        string_agg(distinct size_class || ':' || flag, ' ') filter (where flag is not null)
-            as flags
+        -- ordered, or the text changes between runs with the same inputs
+        string_agg(distinct size_class || ':' || flag, ' ' order by size_class || ':' || flag)
+            filter (where flag is not null) as flags
     from shares
     group by all
 ),
 
 final as (
     select
-        source,                                           -- eurostat or destatis
+        source,                                           -- eurostat or genesis
         indicator,                                        -- harmonised indicator name
         geo,                                              -- country code (Eurostat GEO, EU27_2020 for the EU)
-        unit,                                             -- unit of the shares, e.g. pct_ent
+        unit,                                             -- unit of the shares: pct_enterprises, pct_employed or pct_recruiting_enterprises
         year,                                             -- survey year
         micro_pct,                                        -- 0-9 persons employed
         small_pct,                                        -- 10-49
@@ -46,7 +41,7 @@ final as (
         large_pct - small_pct as large_vs_small_pp,       -- percentage points
         round(large_pct / nullif(small_pct, 0), 3) as large_to_small_ratio,  -- large share / small share
         round(medium_pct / nullif(micro_pct, 0), 3) as medium_to_micro_ratio,  -- medium share / micro share
-        flags                                             -- size_class:flag of flagged inputs
+        flags                                             -- size_class:flag of each flagged input, sorted as text, space-separated
     from by_size
 )
 

@@ -1,22 +1,16 @@
 /* Each country's adoption against the EU: per source, indicator, unit, year and size class, the country's share, the EU aggregate (EU27_2020), the best member state, the country's rank among the members that published a value, and the change since the country's previous survey wave. Flagged values keep their flag; a country without a value gets no rank. */
-with observations as (
-    select * from staging.observations
+with shares as (
+    select * from staging.stg_headline_shares
 ),
 
 members as (
     select * from staging.stg_eu_members
 ),
 
-shares as (
-    select source, indicator, unit, year, size_class, geo, value, flag
-    from observations
-    where unit like 'pct_%' and nace in ('C10-S951_X_K', 'TOTAL')
-),
-
 eu as (
     select source, indicator, unit, year, size_class, value as eu_value
     from shares
-    where geo = 'EU27_2020'
+    where is_eu_aggregate
 ),
 
 member_shares as (
@@ -39,7 +33,7 @@ best as (
     select
         source, indicator, unit, year, size_class,
         max(value) as best_value,
-        count(*) as members_ranked
+        count(*) as ranked_members_count
     from member_shares
     group by all
 ),
@@ -67,7 +61,7 @@ final as (
     select
         p.source,                                          -- eurostat or genesis
         p.indicator,                                       -- harmonised indicator name
-        p.unit,                                            -- unit of the shares, e.g. pct_enterprises
+        p.unit,                                            -- unit of the shares: pct_enterprises, pct_employed or pct_recruiting_enterprises
         p.year,                                            -- survey year
         p.size_class,                                      -- size class by persons employed
         p.geo,                                             -- country or aggregate (Eurostat GEO)
@@ -79,7 +73,7 @@ final as (
         b.best_value,                                      -- the highest member-state share, %
         round(p.value - b.best_value, 2) as gap_to_best_pp,  -- share minus the best member state, percentage points
         r.member_rank,                                     -- rank among member states with a value (1 = highest, ties share a rank); null for aggregates and non-members
-        b.members_ranked,                                  -- member states with a value in this comparison
+        b.ranked_members_count,                            -- member states with a value in this comparison
         p.previous_year,                                   -- the country's previous survey wave with this indicator
         round(p.value - p.previous_value, 2) as change_since_previous_pp  -- share minus the previous wave's share, percentage points
     from with_previous as p

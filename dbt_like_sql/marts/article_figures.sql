@@ -4,24 +4,11 @@ with observations as (
 ),
 
 figures as (
-    select * from (values
-        ('abb2', 1, 'website', 'Website', 'Website'),
-        ('abb2', 2, 'employees_internet_access', 'Beschäftigte mit Internetzugang',
-         'Employees with internet access'),
-        ('abb2', 3, 'cloud_computing', 'Cloud Computing', 'Cloud computing'),
-        ('abb2', 4, 'big_data', 'Big-Data-Analyse', 'Big data analysis'),
-        ('abb2', 5, '3d_printing', '3D-Druck', '3D printing'),
-        ('abb2', 6, 'ecommerce_sales', 'E-Commerce', 'E-commerce sales'),
-        ('abb3', 1, 'internet_access', 'Internetzugang', 'Internet access'),
-        ('abb3', 2, 'fixed_broadband', 'Feste Breitbandverbindung', 'Fixed broadband'),
-        ('abb3', 3, 'broadband_speed_sufficient', 'Breitbandgeschwindigkeit ausreichend',
-         'Broadband speed sufficient'),
-        ('abb3', 4, 'ict_specialists_employed', 'IT-Fachkräfte beschäftigt',
-         'Employ ICT specialists'),
-        ('abb3', 5, 'ict_vacancies_hard_to_fill', 'Schwer zu besetzende IT-Stellen',
-         'Hard-to-fill ICT vacancies'),
-        ('abb3', 6, 'ict_training', 'IT-Weiterbildung', 'ICT training')
-    ) as f (figure, position, indicator, label_de, label_en)
+    select * from seeds.article_figure_indicators
+),
+
+headline_nace as (
+    select * from seeds.headline_nace
 ),
 
 candidates as (
@@ -34,8 +21,10 @@ candidates as (
         ) as preference
     from figures as f
     inner join observations as o on o.indicator = f.indicator
+    -- the headline NACE from the seed stg_headline_shares reads too: this mart also needs the
+    -- dataset and conf_status of each value, which the headline slice does not carry
+    inner join headline_nace as h on o.nace = h.nace
     where o.geo = 'DE' and o.size_class in ('0-9', '10-49', '50-249', '0-249')
-        and o.nace in ('TOTAL', 'C10-S951_X_K')
 ),
 
 final as (
@@ -51,12 +40,12 @@ final as (
         value,        -- share, %
         flag,         -- source flag, verbatim (a value without a number keeps its sign here)
         flag is not null and not (source = 'genesis' and flag = 'e')
-            as flagged,  -- the flag qualifies the value (Destatis 'e' means final and does not)
+            as is_flagged,  -- the flag qualifies the value (Destatis 'e' means final and does not)
         value is null and conf_status is not null
             as is_confidential,  -- withheld as confidential (Eurostat CONF_STATUS), not missing
         source,       -- genesis (Destatis, preferred) or eurostat
         dataset,      -- catalogue dataset the value came from (its code is the source's table)
-        source <> 'genesis' as destatis_missing  -- Eurostat stands in: Destatis has no row
+        source <> 'genesis' as is_destatis_missing  -- Eurostat stands in: Destatis has no row
     from candidates
     where preference = 1
 )

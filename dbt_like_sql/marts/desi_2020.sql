@@ -8,13 +8,7 @@ recomputed as (
 ),
 
 dimensions as (
-    select * from (values
-        ('desi_1_conn', 1, 'Connectivity', 'Konnektivität'),
-        ('desi_2_hc', 2, 'Human capital', 'Humankapital'),
-        ('desi_3_ui', 3, 'Use of internet services', 'Nutzung von Internetdiensten'),
-        ('desi_4_idt', 4, 'Integration of digital technology', 'Integration der Digitaltechnik'),
-        ('desi_5_dps', 5, 'Digital public services', 'Digitale öffentliche Dienste')
-    ) as d (dimension, position, label_en, label_de)
+    select * from seeds.desi_dimensions
 ),
 
 scores as (
@@ -53,7 +47,7 @@ final as (
         ) end as overall_rank,                             -- rank of the overall index among the 28 countries
         r.integration_score as recomputed_score,           -- dimension 4 only: recomputed from raw indicators
         round(r.integration_score - s.score, 4) as recomputed_minus_published,  -- dimension 4 only: recomputed minus published, points
-        r.imputed_inputs                                   -- dimension 4 only: inputs taken from published contributions
+        r.imputed_inputs_count                             -- dimension 4 only: inputs taken from published contributions
     from scores as s
     inner join dimensions as d on s.dimension = d.dimension
     inner join overall as o on s.geo = o.geo and s.year = o.year

@@ -11,10 +11,14 @@ register as (
     group by all
 ),
 
+headline as (
+    select * from staging.stg_headline_shares
+),
+
 shares as (
     select source, indicator, size_class, year, value, flag
-    from observations
-    where geo = 'DE' and unit = 'pct_enterprises' and nace in ('C10-S951_X_K', 'TOTAL')
+    from headline
+    where geo = 'DE' and unit = 'pct_enterprises'
 ),
 
 matched as (
@@ -39,9 +43,9 @@ final as (
         value as share_pct,                                      -- share of enterprises using the technology, %
         flag,                                                    -- source flag of the share, verbatim
         register_year,                                           -- register year used (closest to the survey year)
-        enterprises::bigint as enterprises,                      -- enterprises in the register, all WZ 2008 sections
-        round(enterprises * value / 100)::bigint as firms_using,  -- enterprises x share
-        round(enterprises * (100 - value) / 100)::bigint as firms_behind  -- enterprises x (100 - share): firms without the technology
+        enterprises::bigint as enterprises_count,                -- enterprises in the register, all WZ 2008 sections
+        round(enterprises * value / 100)::bigint as firms_using_count,  -- enterprises x share
+        round(enterprises * (100 - value) / 100)::bigint as firms_behind_count  -- enterprises x (100 - share): firms without the technology
     from matched
     where nearest = 1
 )

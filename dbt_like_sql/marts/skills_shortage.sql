@@ -3,6 +3,10 @@ with observations as (
     select * from staging.observations
 ),
 
+eu_aggregate as (
+    select * from seeds.eu_aggregate
+),
+
 skills as (
     select source, geo, year, size_class, indicator, unit, value
     from observations
@@ -34,7 +38,7 @@ pivoted as (
 
 shares as (
     select
-        source,              -- eurostat or destatis
+        source,              -- eurostat or genesis
         geo,                 -- country code (Eurostat GEO)
         year,                -- survey year
         size_class,          -- 0-9, 10-49, 50-249, 250+, 10-249, 10+
@@ -46,8 +50,14 @@ shares as (
             hard_to_fill_of_recruiters_published_pct,
             round(100 * hard_to_fill_pct / nullif(recruiting_pct, 0), 1)
         ) as hard_to_fill_share_of_recruiters_pct,  -- hard-to-fill / recruiting enterprises, % (Fachkraeftemangel): as published (Eurostat unit PC_ENT_ITSPRCR2) where it is, else hard_to_fill_pct / recruiting_pct
-        hard_to_fill_of_recruiters_published_pct is not null as hard_to_fill_share_published  -- true: published by the source; false: computed here
+        hard_to_fill_of_recruiters_published_pct is not null as is_hard_to_fill_share_published  -- true: published by the source; false: computed here
     from pivoted
+),
+
+eu_shares as (
+    select s.*
+    from shares as s
+    inner join eu_aggregate as a on s.geo = a.geo
 ),
 
 final as (
@@ -61,7 +71,7 @@ final as (
         s.hard_to_fill_pct,                    -- enterprises with hard-to-fill ICT vacancies / all enterprises, %
         s.training_pct,                        -- enterprises providing ICT training to staff / all enterprises, %
         s.hard_to_fill_share_of_recruiters_pct,  -- hard-to-fill / recruiting enterprises, % (Fachkraeftemangel): as published (Eurostat unit PC_ENT_ITSPRCR2) where it is, else hard_to_fill_pct / recruiting_pct
-        s.hard_to_fill_share_published,        -- true: published by the source; false: computed here
+        s.is_hard_to_fill_share_published,     -- true: published by the source; false: computed here
         eu.employing_pct as eu_employing_pct,  -- EU27_2020, same source, year and size class: employing ICT specialists, %
         eu.training_pct as eu_training_pct,    -- EU27_2020: providing ICT training, %
         eu.hard_to_fill_share_of_recruiters_pct as eu_hard_to_fill_share_of_recruiters_pct,  -- EU27_2020: hard-to-fill / recruiting enterprises, %
@@ -69,9 +79,8 @@ final as (
         round(s.hard_to_fill_share_of_recruiters_pct - eu.hard_to_fill_share_of_recruiters_pct, 2)
             as hard_to_fill_share_vs_eu_pp  -- hard-to-fill share of recruiters minus EU27_2020, percentage points
     from shares as s
-    left join shares as eu
-        on eu.geo = 'EU27_2020' and eu.source = s.source and eu.year = s.year
-        and eu.size_class = s.size_class
+    left join eu_shares as eu
+        on eu.source = s.source and eu.year = s.year and eu.size_class = s.size_class
 )
 
 select * from final

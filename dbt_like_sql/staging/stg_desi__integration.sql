@@ -1,18 +1,10 @@
-/* DESI 2020 dimension 4 "Integration of digital technology" recomputed from its seven raw indicators with the DESI 2020 method: each share normalised as 100 x value / upper bound (lower bound 0), weighted into 4a Business digitisation (electronic information sharing 1/6, social media 1/6, big data 1/3, cloud 1/3) and 4b e-Commerce (SMEs selling online, e-commerce turnover, selling online cross-border, 1/3 each), dimension = 0.6 x 4a + 0.4 x 4b. The bounds reproduce the published weighted contributions to 1e-5 (ratio contribution / raw value over all countries and years of the DESI 2020 download). Where the download has no raw value the Commission used an imputed one; it is read back from the published contribution and counted in imputed_inputs. */
+/* DESI 2020 dimension 4 "Integration of digital technology" recomputed from its seven raw indicators with the DESI 2020 method (weights and bounds in seeds.desi_integration_method): each share normalised as 100 x value / upper bound (lower bound 0), weighted into 4a Business digitisation (electronic information sharing 1/6, social media 1/6, big data 1/3, cloud 1/3) and 4b e-Commerce (SMEs selling online, e-commerce turnover, selling online cross-border, 1/3 each), dimension = 0.6 x 4a + 0.4 x 4b. The bounds reproduce the published weighted contributions to 1e-5 (ratio contribution / raw value over all countries and years of the DESI 2020 download). Where the download has no raw value the Commission used an imputed one; it is read back from the published contribution and counted in imputed_inputs_count. */
 with desi as (
     select * from raw.desi__desi
 ),
 
 method as (
-    select * from (values
-        ('desi_4a1_eis', 'desi_4a_bd', 1.0 / 6, 0.60),
-        ('desi_4a2_socmed', 'desi_4a_bd', 1.0 / 6, 0.50),
-        ('desi_4a3_bigdat', 'desi_4a_bd', 1.0 / 3, 0.33),
-        ('desi_4a4_cloud', 'desi_4a_bd', 1.0 / 3, 0.50),
-        ('desi_4b1_smeso', 'desi_4b_ecomm', 1.0 / 3, 0.33),
-        ('desi_4b2_ecomturn', 'desi_4b_ecomm', 1.0 / 3, 0.33),
-        ('desi_4b3_sellcb', 'desi_4b_ecomm', 1.0 / 3, 0.25)
-    ) as m (indicator, sub_dimension, weight, upper_bound)
+    select * from seeds.desi_integration_method
 ),
 
 contributions as (
@@ -35,7 +27,7 @@ inputs as (
         m.sub_dimension,
         m.weight,
         coalesce(r.value, c.contribution / (100 * m.weight) * m.upper_bound) as value,
-        r.value is null as imputed,
+        r.value is null as is_imputed,
         m.upper_bound
     from contributions as c
     inner join method as m on c.indicator = m.indicator and c.sub_dimension = m.sub_dimension
@@ -51,7 +43,7 @@ sub_dimensions as (
             as business_digitisation,
         sum(weight * 100 * value / upper_bound) filter (where sub_dimension = 'desi_4b_ecomm')
             as ecommerce,
-        count(*) filter (where imputed) as imputed_inputs
+        count(*) filter (where is_imputed) as imputed_inputs_count
     from inputs
     group by all
 ),
@@ -63,7 +55,7 @@ final as (
         round(business_digitisation, 4) as business_digitisation_score,  -- 4a, 0-100
         round(ecommerce, 4) as ecommerce_score,                          -- 4b, 0-100
         round(0.6 * business_digitisation + 0.4 * ecommerce, 4) as integration_score,  -- dimension 4 recomputed, 0-100
-        imputed_inputs                                                   -- inputs read back from the published contribution (no raw value in the download)
+        imputed_inputs_count                                             -- inputs read back from the published contribution (no raw value in the download)
     from sub_dimensions
 )
 

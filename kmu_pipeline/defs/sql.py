@@ -1,39 +1,59 @@
-"""One asset per SQL model; upstream deps come from the tables its SQL reads."""
+"""One asset per seed and per SQL model; upstream deps come from the tables its SQL reads."""
 
+from collections.abc import Callable
 
+import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.defs.metadata import table_metadata
 from kmu_pipeline.defs.publish import finish_step, publish_metadata
 from kmu_pipeline.defs.resources import WarehouseResource
-from kmu_pipeline.sql_models import SqlModel, discover_models, run_model
+from kmu_pipeline.sql_models import (
+    Seed,
+    SqlModel,
+    discover_models,
+    discover_seeds,
+    load_seed,
+    run_model,
+)
 
 
 def table_key(table: str) -> AssetKey:
     return AssetKey(table.split("."))
 
 
-def build_sql_asset(model: SqlModel) -> AssetsDefinition:
-    @asset(
-        key=table_key(model.table),
-        deps=[table_key(t) for t in model.depends_on],
-        group_name=model.schema,
-        kinds={"duckdb", "sql"},
-        description=model.description or None,
-        metadata={"sql_file": str(model.path.name) if model.path else "generated from catalogue"},
-    )
-    def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, file: str,
+                 build: Callable[[duckdb.DuckDBPyConnection], int]) -> AssetsDefinition:
+    """An asset that builds one table in the run's build, then ends its step (and publishes
+    when it is the run's last)."""
+    @asset(key=table_key(table), deps=deps, group_name=table.split(".")[0],
+           kinds={"duckdb", kind}, description=description or None,
+           metadata={"sql_file" if kind == "sql" else "seed_file": file})
+    def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.get().connect_build(context.run.run_id) as con:
-            run_model(con, model)
-            metadata = table_metadata(con, model.table)
+            build(con)
+            metadata = table_metadata(con, table)
         published = finish_step(context, warehouse)
         if published is not None:
             metadata.update(publish_metadata(published, warehouse.get()))
         return MaterializeResult(metadata=metadata)
 
-    return _model
+    return _table
+
+
+def build_sql_asset(model: SqlModel) -> AssetsDefinition:
+    return _table_asset(model.table, [table_key(t) for t in model.depends_on], model.description,
+                        "sql", str(model.path.name) if model.path else "generated from catalogue",
+                        lambda con: run_model(con, model))
+
+
+def build_seed_asset(seed: Seed) -> AssetsDefinition:
+    return _table_asset(seed.table, [], seed.description, "csv", seed.path.name,
+                        lambda con: load_seed(con, seed))
 
 
 def sql_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
-    return [build_sql_asset(model) for model in discover_models(catalogue or load_catalogue())]
+    return ([build_seed_asset(seed) for seed in discover_seeds()]
+            + [build_sql_asset(model)
+               for model in discover_models(catalogue or load_catalogue())])

@@ -34,12 +34,14 @@ def read_header(path: Path, dataset: Dataset, landed: Landed) -> list[str]:
     """The header row, refusing bodies that are not SDMX-CSV at all (HTML error pages, XML)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         first = fh.readline(65536)
-    if not first.startswith("DATAFLOW,"):
+    # read as CSV before judging: RFC 4180 lets a writer quote every field ("DATAFLOW",...)
+    header = next(csv.reader([first]), [])
+    if header[:1] != ["DATAFLOW"]:
         raise MalformedPayloadError(
             f"not SDMX-CSV (content-type {landed.content_type or '?'}; body starts "
             f"{first[:60]!r})", dataset=dataset.name, url=landed.url,
         )
-    return next(csv.reader([first]))
+    return header
 
 
 def check_columns(header: list[str], dimensions: list[str], dataset: Dataset,

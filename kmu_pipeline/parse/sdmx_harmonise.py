@@ -31,7 +31,10 @@ select
     n.geo as geo,
     un.target as unit,
     try_cast(n.TIME_PERIOD as bigint) as year,
-    {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as value,
+    {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as _number,
+    -- Eurostat writes OBS_VALUE NaN beside a flag for "no value" (either format): stored as
+    -- NULL like an empty value, since a NaN passes `is not null` and sorts above every number
+    case when not isnan(_number) then _number end as value,
     nullif(trim({flag}), '') as flag,
     nullif(trim({conf_status}), '') as conf_status,
     {last_update} as last_update,
@@ -42,13 +45,13 @@ select
         or (sz.target is null and n.size_emp is not null)
         or (un.target is null and n.unit is not null)
         or (year is null and n.TIME_PERIOD is not null)
-        or (value is null and nullif(trim(n.OBS_VALUE), '') is not null)
+        or (_number is null and nullif(trim(n.OBS_VALUE), '') is not null)
         as _suspect,
     case when _suspect then n.indic_is end as _indic_is,
     case when _suspect then n.size_emp end as _size_emp,
     case when _suspect then n.unit end as _unit,
     case when _suspect then n.TIME_PERIOD end as _time_period,
-    case when _suspect then n.OBS_VALUE end as _obs_value
+    case when _suspect and _number is null then n.OBS_VALUE end as _obs_value  -- not a number
 from native as n
 left join indicator_map as ind on ind.code = n.indic_is
 left join size_map as sz on sz.code = n.size_emp

@@ -100,16 +100,6 @@ def footer_file_url(path: Path, dataset: Dataset, landed: Landed) -> str | None:
     return None
 
 
-def _generic_series(elem) -> dict[str, str]:
-    key = {}
-    for value in elem.iter(f"{_GENERIC}Value"):
-        parent = _local(value.getparent().tag)
-        if parent in ("SeriesKey", "Attributes") and value.getparent().getparent() is elem:
-            key[value.get("id").lower() if parent == "SeriesKey" else value.get("id")] = value.get(
-                "value")
-    return key
-
-
 def _generic_obs(elem) -> dict[str, str]:
     obs = {}
     for child in elem:

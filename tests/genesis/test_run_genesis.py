@@ -55,7 +55,7 @@ def test_replayed_register_and_destatis_next_to_eurostat(reference, demo_copy, t
                             ("cloud_computing", "50-249", 41.0, 41.18, -0.18)]
     # firms without cloud computing: the real 2023 register x (100 - 31 %) from the demo's 2020
     behind = con.execute(
-        "select register_year, enterprises, firms_behind from marts.firms_behind "
+        "select register_year, enterprises_count, firms_behind_count from marts.firms_behind "
         "where source = 'genesis' and indicator = 'cloud_computing' and size_class = '10-49'"
     ).fetchall()
     small = dict(register_rows)["10-49"]

@@ -142,6 +142,7 @@ ALLOWED_IN_SQL = {
     # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)
     "harmonise_sql(header)", "observations_sql(header, strict=True)",
     "', '.join(spec.joint)",  # validation.py: the model's column names
+    "seed.schema",  # sql_models.py: always `seeds`, the folder the seed CSVs live in
 }
 
 

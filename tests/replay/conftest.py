@@ -19,16 +19,22 @@ def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance |
     """materialize() every asset and check of the project against `recordings`, in process
     (recorded in `instance` when given, else in an ephemeral one)."""
     with ReplayServer(recordings) as server:
-        resources = {
-            "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
-            "sources": SourcesResource(
-                landing_dir=str(workdir / "raw"),
-                base_urls=server.base_urls(load_catalogue().sources),
-                max_attempts=2, max_retry_seconds=2, **source_kwargs,
-            ),
-        }
-        return materialize([*project_assets(), *all_checks()], resources=resources,
-                           instance=instance, raise_on_error=False)
+        return materialize_against(server, workdir, instance, **source_kwargs)
+
+
+def materialize_against(server: ReplayServer, workdir: Path,
+                        instance: DagsterInstance | None = None, **source_kwargs):
+    """materialize_all against a server already running (a fault server, say)."""
+    resources = {
+        "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
+        "sources": SourcesResource(
+            landing_dir=str(workdir / "raw"),
+            base_urls=server.base_urls(load_catalogue().sources),
+            max_attempts=2, max_retry_seconds=2, **source_kwargs,
+        ),
+    }
+    return materialize([*project_assets(), *all_checks()], resources=resources,
+                       instance=instance, raise_on_error=False)
 
 
 @pytest.fixture

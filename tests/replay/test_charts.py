@@ -69,7 +69,7 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
         data = charts.article_figure(con, figure, workdir / "again.png")
         assert _plotted(data) == expected
         # all from Destatis; flag e = final does not qualify a value, so no number is hatched
-        assert set(data["source"]) == {"genesis"} and data[data.flagged]["value"].isna().all()
+        assert set(data["source"]) == {"genesis"} and data[data.is_flagged]["value"].isna().all()
     labels = dict(con.execute("select label_de, label_en from marts.article_figures "
                               "where indicator = 'ict_training'").fetchall())
     assert labels == {"IT-Weiterbildung": "ICT training"}

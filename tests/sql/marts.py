@@ -1,5 +1,5 @@
 """A throwaway warehouse for one mart: staging.observations with the columns a test needs, its
-rows, and the project's models run on it by the project's runner."""
+rows, the seeds, and the project's models run on it by the project's runner."""
 
 from __future__ import annotations
 
@@ -7,19 +7,30 @@ from collections.abc import Iterable, Sequence
 
 import duckdb
 
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from kmu_pipeline.sql_models import SQL_DIR, discover_seeds, load_seed, model_from_sql, run_model
 
 
 def mart_warehouse(columns: str, insert: str, rows: Iterable[Sequence],
                    models: Sequence[str]) -> duckdb.DuckDBPyConnection:
     """`columns`: the column definitions of staging.observations; `insert`: the statement that
-    takes each of `rows`; `models`: schema.table names under dbt_like_sql/, run in order."""
+    takes each of `rows`; `models`: schema.table names under dbt_like_sql/, run in order, each
+    after the models it reads (as Dagster orders them)."""
     con = duckdb.connect()
     for schema in ("staging", "marts"):
         con.execute(f"create schema {schema}")
     con.execute(f"create table staging.observations ({columns})")
     con.executemany(insert, rows)
+    for seed in discover_seeds():
+        load_seed(con, seed)
     for table in models:
-        sql = (SQL_DIR / f"{table.replace('.', '/')}.sql").read_text()
-        run_model(con, model_from_sql(table, sql))
+        _run_with_upstream(con, table)
     return con
+
+
+def _run_with_upstream(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    path = SQL_DIR / f"{table.replace('.', '/')}.sql"
+    model = model_from_sql(table, path.read_text())
+    for upstream in model.depends_on:
+        if (SQL_DIR / f"{upstream.replace('.', '/')}.sql").exists():
+            _run_with_upstream(con, upstream)
+    run_model(con, model)

@@ -31,8 +31,8 @@ def test_ranking_gaps_and_change():
     con = _build()
     rows = con.execute(
         "select geo, year, value, flag, eu_value, gap_to_eu_pp, best_geo, best_value, "
-        "gap_to_best_pp, member_rank, members_ranked, previous_year, change_since_previous_pp "
-        "from marts.adoption_ranking order by geo, year").fetchall()
+        "gap_to_best_pp, member_rank, ranked_members_count, previous_year, "
+        "change_since_previous_pp from marts.adoption_ranking order by geo, year").fetchall()
     by = {(r[0], r[1]): r[2:] for r in rows}
     assert by[("DE", 2020)] == (30.6, None, 36.1, -5.5, "DK+FI", 60.0, -29.4, 3, 4, 2018, 10.1)
     assert by[("DK", 2020)][7] == 1 and by[("FI", 2020)][7] == 1 and by[("FR", 2020)][7] == 4

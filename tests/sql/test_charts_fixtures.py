@@ -30,8 +30,8 @@ def _warehouse(rows=ROWS) -> duckdb.DuckDBPyConnection:
 
 def test_destatis_preferred_eurostat_fallback_and_flags():
     rows = _warehouse().execute(
-        "select indicator, label_en, size_class, year, value, flag, flagged, source, "
-        "destatis_missing from marts.article_figures order by indicator, year, size_class"
+        "select indicator, label_en, size_class, year, value, flag, is_flagged, source, "
+        "is_destatis_missing from marts.article_figures order by indicator, year, size_class"
     ).fetchall()
     assert rows == [
         ("big_data", "Big data analysis", "0-9", 2020, None, ".", True, "genesis", False),
@@ -43,7 +43,7 @@ def test_destatis_preferred_eurostat_fallback_and_flags():
 def test_article_chart_cites_its_tables_and_shows_flags(tmp_path):
     con = _warehouse()
     data = charts.article_figure(con, "abb2", tmp_path / "abb2.png", run_id="run-1")
-    assert data[["indicator", "size_class", "flag", "flagged"]].values.tolist() == [
+    assert data[["indicator", "size_class", "flag", "is_flagged"]].values.tolist() == [
         ["website", "0-9", "e", False], ["website", "10-49", "b", True],
         ["big_data", "0-9", ".", True]]
     assert data["value"].fillna(-1).tolist() == [59.0, 87.4, -1]  # -1: no number, no bar
@@ -54,7 +54,7 @@ def test_article_chart_cites_its_tables_and_shows_flags(tmp_path):
     later = charts.article_figure(con, "abb2", tmp_path / "abb2_2021.png", year=2021)
     assert later[["size_class", "value", "flag"]].values.tolist() == [["0-9", 61.0, "p"]]
     # the flag alone changes the picture (hatched, letter on the bar)
-    con.execute("update marts.article_figures set flagged = false, flag = null "
+    con.execute("update marts.article_figures set is_flagged = false, flag = null "
                 "where source = 'eurostat'")
     charts.article_figure(con, "abb2", tmp_path / "unflagged.png", run_id="run-1")
     assert (tmp_path / "abb2.png").read_bytes() != (tmp_path / "unflagged.png").read_bytes()

@@ -20,6 +20,7 @@ def test_counts_from_shares_and_the_nearest_register_year():
         "insert into staging.observations (source, indicator, unit, size_class, nace, year, "
         "value, flag) values (?, ?, ?, ?, ?, ?, ?, ?)", ROWS, ["marts.firms_behind"])
     rows = con.execute("select indicator, size_class, year, share_pct, register_year, "
-                       "enterprises, firms_using, firms_behind from marts.firms_behind").fetchall()
+                       "enterprises_count, firms_using_count, firms_behind_count "
+                       "from marts.firms_behind").fetchall()
     # 2021 (1 year off) beats 2023 (3 years off); 100,000 x 69 % = 69,000 firms without cloud
     assert rows == [("cloud_computing", "10-49", 2020, 31.0, 2021, 100000, 31000, 69000)]

@@ -34,7 +34,7 @@ def test_hard_to_fill_share_of_recruiters_published_or_computed_never_mixed_unit
     con = _build()
     rows = con.execute(
         "select geo, employing_pct, recruiting_pct, hard_to_fill_pct, training_pct, "
-        "hard_to_fill_share_of_recruiters_pct, hard_to_fill_share_published "
+        "hard_to_fill_share_of_recruiters_pct, is_hard_to_fill_share_published "
         "from marts.skills_shortage order by geo").fetchall()
     assert rows == [
         ("DE", 12.42, 8.0, 5.0, 18.0, 65.0, True),

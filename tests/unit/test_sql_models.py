@@ -9,9 +9,12 @@ from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.sql_models import (
     SqlModelError,
     discover_models,
+    discover_seeds,
     find_tables,
+    load_seed,
     model_from_sql,
     run_model,
+    seed_from_files,
 )
 
 SQL = """/* Cloud by size. */
@@ -53,3 +56,40 @@ def test_run_model_creates_table_with_comments():
                        ).fetchone() == ("Cloud by size.",)
     assert con.execute("select comment from duckdb_columns() where table_name = 'cloud' "
                        "and column_name = 'cloud_pct'").fetchone() == ("share of enterprises, %",)
+
+
+SIDECAR = """description = "Weights."
+[columns]
+code = { type = "varchar", comment = "the code" }
+weight = { type = "double", comment = "its weight" }
+"""
+
+
+def _seed_dir(tmp_path, header: str = "code,weight"):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "weights.csv").write_text(f"{header}\n007,0.5\n\"a,b\",2\n")
+    (tmp_path / "seeds" / "weights.toml").write_text(SIDECAR)
+    return tmp_path
+
+
+def test_a_seed_loads_typed_with_its_comments_and_models_may_read_it(tmp_path):
+    sql_dir = _seed_dir(tmp_path)
+    (seed,) = discover_seeds(sql_dir)
+    con = duckdb.connect()
+    assert seed.table == "seeds.weights" and load_seed(con, seed) == 2
+    # declared types: the leading zero of a code survives, quoted commas stay in the field
+    assert con.execute("select * from seeds.weights order by 1").fetchall() == [
+        ("007", 0.5), ("a,b", 2.0)]
+    assert con.execute("select column_name, comment from duckdb_columns() "
+                       "where table_name = 'weights' order by column_index").fetchall() == [
+        ("code", "the code"), ("weight", "its weight")]
+    (sql_dir / "marts").mkdir()
+    (sql_dir / "marts" / "x.sql").write_text("select * from seeds.weights")
+    assert "seeds.weights" in next(m for m in discover_models(load_catalogue(), sql_dir)
+                                   if m.table == "marts.x").depends_on
+
+
+def test_a_seed_whose_header_differs_from_its_sidecar_fails(tmp_path):
+    sql_dir = _seed_dir(tmp_path, header="weight,code")
+    with pytest.raises(SqlModelError, match=r"header \['weight', 'code'\] is not the columns"):
+        seed_from_files(sql_dir / "seeds" / "weights.csv")
