@@ -29,7 +29,8 @@ targets as (
 shares as (
     select
         t.target, o.indicator, o.indicator_code, o.dataset, o.geo, o.size_class, o.year,
-        o.value, o.flag, o.conf_status, t.target_pct, t.target_is_strict, t.target_text
+        o.value, o.flag, o.conf_status, cast(t.target_pct as double) as target_pct,
+        t.target_is_strict, t.target_text
     from observations as o
     inner join targets as t on o.indicator = t.indicator
     where o.source = 'eurostat' and o.unit = 'pct_enterprises' and o.nace = 'C10-S951_X_K'
