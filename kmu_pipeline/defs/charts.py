@@ -28,6 +28,9 @@ CHARTS = {
     "cloud_gap_trend": (
         "cloud_gap_trend.png", "marts.adoption_gaps",
         lambda con, path, run_id: charts.gap_trend(con, "cloud_computing", path, run_id=run_id)),
+    "digital_decade_targets": (
+        "digital_decade_targets.png", "marts.digital_decade",
+        lambda con, path, run_id: charts.digital_decade(con, path, run_id=run_id)),
 }
 
 

@@ -37,7 +37,7 @@ ABB3 = {("internet_access", "0-9"): 97, ("internet_access", "10-49"): 99,
         ("ict_vacancies_hard_to_fill", "0-249"): 65, ("ict_training", "10-49"): 18,
         ("ict_training", "50-249"): 43}
 NAMES = ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_conditions",
-         "cloud_gap_trend")
+         "cloud_gap_trend", "digital_decade_targets")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,28 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
     assert de == {2018: 28.22, 2020: 31.43, 2021: 32.41, 2023: 34.26}
     notes = Image.open(workdir / "charts" / "cloud_gap_trend.png").text["Comment"]
     assert notes == "EU27_2020: keine Lücke berechenbar (250+ oder 10-49 fehlt)"
+
+
+def test_demo_digital_decade_from_eurostat_dii(demo_run):
+    """Germany's SMEs (10-249) in the demo: Eurostat ISOC_E_DII values read from the download
+    cited in the demo README (2023 61.38, 2024 79.87 E_DI4_GELO, 2025 73.55)."""
+    workdir, result = demo_run
+    con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
+    row = con.execute(
+        "select value, previous_year, has_break, comparable_year, pace_observed_pp_per_year, "
+        "pace_needed_pp_per_year, is_on_course, projected_year, member_rank, members_ranked, "
+        "best_geo, best_value, eu_value from marts.digital_decade where geo = 'DE' and "
+        "size_class = '10-249' and year = 2025").fetchone()
+    con.close()
+    # pace from 2023, not from 2024 (E_DI4_GELO): (73.55 - 61.38) / 2 = 6.085 a year; needed
+    # (90 - 73.55) / 5 = 3.29; 16.45 / 6.085 = 2.7 years -> 2028; EE 2025 (flag d) is not in
+    # the demo, so 26 member states are ranked and 11 of them are above Germany
+    assert row == (73.55, 2024, True, 2023, 6.08, 3.29, True, 2028, 12, 26, "FI", 94.04, 71.39)
+    notes = Image.open(workdir / "charts" / "digital_decade_targets.png").text["Comment"]
+    assert notes.splitlines() == [
+        "Künstliche Intelligenz (Ziel: 75 %): keine Daten im Warehouse",
+        "Reihenbruch: Wellen mit anderem Eurostat-Indikatorcode (anderer Marker) werden nicht "
+        "verbunden"]
 
 
 def test_chart_content_follows_the_warehouse(demo_run, tmp_path):

@@ -89,7 +89,7 @@ def test_catalogue_check_passes_on_the_demo_and_names_a_wrong_code(tmp_path):
     ok = _cli("catalogue", "check", "--replay", cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr[-2000:]
     flat_ok = " ".join(ok.stdout.split())
-    assert "13 of 13 entries match the agencies' structures; 0 do not" in flat_ok
+    assert "16 of 16 entries match the agencies' structures; 0 do not" in flat_ok
     assert "isoc_eb_p3d eurostat isoc_eb_p3d ok flow ISOC_EB_P3D: key, codes and periods" in (
         flat_ok)
     assert "desi desi download/DESI.csv ok nothing before the download" in flat_ok
@@ -111,4 +111,4 @@ def test_catalogue_check_passes_on_the_demo_and_names_a_wrong_code(tmp_path):
     assert "indic_is: ['E_3DP'] not there (it has E_P3D, E_P3D1_OTH" in flat
     assert "size_emp: ['0_9'] not there (it has 0-9, 10-249" in flat
     # the GENESIS entries do not use the Eurostat size map; every Eurostat flow does
-    assert "5 of 13 entries match the agencies' structures; 8 do not; 0 not checked" in flat
+    assert "5 of 16 entries match the agencies' structures; 11 do not; 0 not checked" in flat
