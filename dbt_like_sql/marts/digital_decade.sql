@@ -118,7 +118,7 @@ final as (
         end as is_on_course,           -- observed pace at least the pace needed (true once reached); null without a pace
         p.projected_year,              -- first year the target is reached at the observed pace (year + ceil(shortfall / pace)); the survey year once reached; null when the pace is not positive or unknown
         r.member_rank,                 -- rank among the member states with a value this year and size class (1 = highest, ties share a rank; marts.adoption_ranking); null for aggregates and non-members
-        r.members_ranked,              -- member states ranked (27 when every member published a value)
+        r.ranked_members_count,        -- member states ranked (27 when every member published a value)
         r.best_geo,                    -- member state(s) with the highest share (ties joined by +)
         r.best_value,                  -- the highest member-state share, %
         r.eu_value                     -- EU27_2020 aggregate for the same year and size class, %

@@ -96,7 +96,7 @@ def test_demo_digital_decade_from_eurostat_dii(demo_run):
     con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
     row = con.execute(
         "select value, previous_year, has_break, comparable_year, pace_observed_pp_per_year, "
-        "pace_needed_pp_per_year, is_on_course, projected_year, member_rank, members_ranked, "
+        "pace_needed_pp_per_year, is_on_course, projected_year, member_rank, ranked_members_count, "
         "best_geo, best_value, eu_value from marts.digital_decade where geo = 'DE' and "
         "size_class = '10-249' and year = 2025").fetchone()
     con.close()

@@ -84,7 +84,7 @@ def test_target_reached_only_beyond_ninety_for_digital_intensity():
 def test_rank_among_member_states_best_and_eu_aggregate():
     con = _build()
     rows = con.execute(
-        "select geo, value, conf_status, member_rank, members_ranked, best_geo, best_value, "
+        "select geo, value, conf_status, member_rank, ranked_members_count, best_geo, best_value, "
         "eu_value from marts.digital_decade where target = 'digital_intensity' and year = 2025 "
         "order by geo").fetchall()
     assert rows == [
