@@ -14,52 +14,19 @@ member or decompresses absurdly (a zip bomb).
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pandas as pd
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError
 from kmu_pipeline.landing import Landed
+from kmu_pipeline.parse.safe_zip import read_single_member
 
 MAX_MEMBER_BYTES = 1 << 30
-MAX_RATIO = 200  # ffcsv compresses ~15-25x; bombs reach 1000x and more
 SIGNS = {"-": 0.0, ".": None, "x": None, "/": None, "...": None}
 NEEDED = ("time", "value", "value_variable_code", "value_q")
-
-
-def read_single_member(path: Path, dataset: str, url: str) -> bytes:
-    """The one CSV member of an ffcsv ZIP, after checking names, count and ratio."""
-    def refuse(why: str) -> MalformedPayloadError:
-        return MalformedPayloadError(f"ffcsv ZIP refused: {why}", dataset=dataset, url=url)
-
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise refuse(f"not a readable ZIP ({exc})") from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) != 1:
-            raise refuse(f"{len(members)} members, expected exactly one CSV")
-        member = members[0]
-        name = PurePosixPath(member.filename.replace("\\", "/"))
-        if name.is_absolute() or ".." in name.parts or ":" in member.filename:
-            raise refuse(f"member name {member.filename!r} escapes the archive")
-        if member.file_size > MAX_MEMBER_BYTES:
-            raise refuse(f"member of {member.file_size} bytes exceeds {MAX_MEMBER_BYTES}")
-        if member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            raise refuse(f"compression ratio {member.file_size / max(member.compress_size, 1):.0f}"
-                         f" exceeds {MAX_RATIO} (zip bomb?)")
-        try:
-            with archive.open(member) as fh:
-                data = fh.read(member.file_size + 1)  # the header's size may lie
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise refuse(f"member unreadable ({exc})") from None
-    if len(data) > member.file_size:
-        raise refuse("member is larger than its header says")
-    return data
 
 
 def _variable_columns(frame: pd.DataFrame) -> dict[str, str]:
@@ -150,7 +117,9 @@ def parse_landed(landed: Landed, body: Path, dataset: Dataset) -> Iterator[pd.Da
         raise MalformedPayloadError(
             f"expected an ffcsv ZIP, got content-type {landed.content_type or '?'} starting "
             f"{head!r}", dataset=dataset.name, url=landed.url)
-    data = read_single_member(body, dataset.name, landed.url)
+    data = read_single_member(body, max_bytes=MAX_MEMBER_BYTES, refuse=lambda why: (
+        MalformedPayloadError(f"ffcsv ZIP refused: {why}", dataset=dataset.name,
+                              url=landed.url)))
     try:
         frame = pd.read_csv(io.BytesIO(data), sep=";", dtype=str, encoding="utf-8-sig",
                             keep_default_na=False)

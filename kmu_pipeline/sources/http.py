@@ -46,11 +46,13 @@ from kmu_pipeline.errors import (
 )
 from kmu_pipeline.landing import Landed, LandingStore, Request
 from kmu_pipeline.parse.formats import fault_text
+from kmu_pipeline.parse.safe_zip import MAX_RATIO
 
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 PROGRESS_EVERY = 8 << 20  # log progress every 8 MiB of a long download
 MAX_REDIRECTS = 5
+BOMB_FLOOR = 16 << 20  # a compressed body is judged by its ratio once it passes 16 MiB inflated
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 # A refusal's body is landed for the record (its fault names the rejected codes); more than this
 # is not a fault message, and is cut.
@@ -227,6 +229,7 @@ class HttpClient:
                             f"body exceeds the {self.max_body_bytes} byte bound",
                             dataset=request.dataset, url=url,
                         )
+                    _refuse_bomb(response, received, request, url)
                     tmp.write(chunk)
                     if received >= next_report:
                         self._report(f"{request.dataset}: {received / 2**20:.1f} MiB from {url}")
@@ -310,6 +313,20 @@ def _transient_reason(response: requests.Response, secrets: tuple[str, ...] = ()
     snippet = response.raw.read(300 + longest, decode_content=True).decode("utf-8", "replace")
     snippet = _scrub(snippet, secrets).strip()
     return f"HTTP {response.status_code} {response.reason}: {snippet[:200]}"
+
+
+def _refuse_bomb(response: requests.Response, received: int, request: Request,
+                 url: str) -> None:
+    """A body sent compressed (Content-Encoding) that inflates past MAX_RATIO times what came
+    over the wire is refused while it arrives, so it is never kept at full size."""
+    if received < BOMB_FLOOR or not response.headers.get("Content-Encoding"):
+        return
+    wire = response.raw.tell()  # bytes read from the connection, before decoding
+    if received > MAX_RATIO * max(wire, 1):
+        raise MalformedPayloadError(
+            f"the {response.headers['Content-Encoding']} body inflates {received // max(wire, 1)}x "
+            f"(more than {MAX_RATIO}x what was sent: a decompression bomb?)",
+            dataset=request.dataset, url=url)
 
 
 def _check_complete(response: requests.Response, received: int, request: Request, url: str) -> None:

@@ -12,13 +12,13 @@ The URL must be on the host the request went to: a response cannot send the clie
 from __future__ import annotations
 
 import logging
-import zipfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, NotFoundError, TooLargeError
 from kmu_pipeline.landing import Landed, Request
+from kmu_pipeline.parse.safe_zip import copy_single_member
 from kmu_pipeline.sources.http import HttpClient, split_credentials
 from kmu_pipeline.sources.polling import poll
 
@@ -78,37 +78,20 @@ def _unzipped_request(request: Request) -> Request:
 def _land_unzipped(dataset: Dataset, client: HttpClient, request: Request,
                    archive: Landed) -> Landed:
     """The one XML member of the landed ZIP, landed as the body the parser reads."""
-    path = archive.body_path(client.landing.root)
+    unzipped = _unzipped_request(request)
+    tmp = client.landing.temp_body(unzipped)
     try:
-        with zipfile.ZipFile(path) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                raise MalformedPayloadError(
-                    f"expected one file in the ZIP, found {[m.filename for m in members]}",
-                    dataset=dataset.name, url=archive.url)
-            unzipped = _unzipped_request(request)
-            tmp = client.landing.temp_body(unzipped)
-            try:
-                with tmp, zf.open(members[0]) as member:
-                    _copy_bounded(member, tmp, client.max_body_bytes, dataset, archive)
-            except BaseException:
-                Path(tmp.name).unlink(missing_ok=True)
-                raise
-    except zipfile.BadZipFile as exc:
-        raise MalformedPayloadError(f"the file the 413 footer points to is not a ZIP: {exc}",
-                                    dataset=dataset.name, url=archive.url) from None
+        with tmp:
+            member = copy_single_member(
+                archive.body_path(client.landing.root), tmp, max_bytes=client.max_body_bytes,
+                refuse=lambda why: MalformedPayloadError(
+                    f"the file the 413 footer points to is refused: {why}",
+                    dataset=dataset.name, url=archive.url))
+    except BaseException:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise
     return client.landing.commit(
         unzipped, Path(tmp.name), url=archive.url, status=archive.status,
         headers={"content-type": "application/xml"},
-        extra={"unzipped_from": archive.sha256, "member": members[0].filename},
+        extra={"unzipped_from": archive.sha256, "member": member.filename},
     )
-
-
-def _copy_bounded(source, target, limit: int, dataset: Dataset, archive: Landed) -> None:
-    copied = 0
-    while block := source.read(1 << 20):
-        copied += len(block)
-        if copied > limit:
-            raise MalformedPayloadError(f"ZIP member exceeds the {limit} byte bound",
-                                        dataset=dataset.name, url=archive.url)
-        target.write(block)

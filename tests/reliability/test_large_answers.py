@@ -98,9 +98,10 @@ def test_footer_cannot_send_the_client_elsewhere(faults, tmp_path, reference, wh
 
 
 @pytest.mark.parametrize("archive, cause", [
-    (b"<html>Service unavailable</html>", "is not a ZIP"),
-    ("two-members", "expected one file in the ZIP"),
-    ("big-member", "ZIP member exceeds the 20000 byte bound"),
+    (b"<html>Service unavailable</html>", "is refused: not a readable ZIP"),
+    ("two-members", "is refused: 2 members"),
+    ("big-member", "exceeds the 20000 byte bound"),
+    ("bomb", "compression ratio"),
 ])
 def test_bad_archives_are_refused(faults, tmp_path, reference, archive, cause):
     real = (reference / ESTAT / "footer2.zip").read_bytes()
@@ -109,6 +110,11 @@ def test_bad_archives_are_refused(faults, tmp_path, reference, archive, cause):
         with zipfile.ZipFile(buffer, "w") as zf:
             zf.writestr("a.xml", "<a/>")
             zf.writestr("../../b.xml", "<b/>")
+        archive = buffer.getvalue()
+    elif archive == "bomb":  # 10 MB of zeros in ~10 kB: refused by its ratio, never inflated
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("DataResponse.xml", b"\0" * 10_000_000)
         archive = buffer.getvalue()
     elif archive == "big-member":  # the real member with a long comment: 50 kB from ~1.3 kB
         with zipfile.ZipFile(io.BytesIO(real)) as zf:
@@ -123,6 +129,7 @@ def test_bad_archives_are_refused(faults, tmp_path, reference, archive, cause):
     with pytest.raises(MalformedPayloadError, match=cause):
         _fetch(faults, tmp_path, max_body_bytes=20_000)  # the structure answer is ~13 kB
     assert not [p for p in (tmp_path / "raw").rglob("*") if p.name.startswith(".partial")]
+    assert max(p.stat().st_size for p in (tmp_path / "raw").rglob("*.body")) < 100_000
     assert all(p.resolve().is_relative_to((tmp_path / "raw").resolve())
                for p in (tmp_path / "raw").rglob("*"))
 

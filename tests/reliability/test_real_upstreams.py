@@ -211,3 +211,19 @@ def test_a_drop_can_be_accepted_on_purpose(faults, tmp_path, good_run, monkeypat
     monkeypatch.setenv("KMU_ACCEPT_DROP", "isoc_cicce_use")
     assert check_errors(refresh(faults, tmp_path)) == {}
     assert query(db, f"select count(*) from {CLOUD}") == [(12,)] and _status(db)[0] == "ok"
+
+
+def test_a_decompression_bomb_is_refused_while_it_arrives(faults, tmp_path, good_run):
+    """Issue 18.6: a small gzip body (Content-Encoding) that inflates to gigabytes was kept in
+    data/raw although refused; now it is refused at MAX_RATIO before it is kept."""
+    import gzip
+
+    db = _from_good(good_run, tmp_path)
+    bomb = gzip.compress(b"DATAFLOW," + b"0" * 64_000_000, compresslevel=9)  # ~60 kB
+    faults.add(DATA, lambda h, _body, _ctype: h.raw(
+        200, bomb, "application/vnd.sdmx.data+csv;version=1.0.0",
+        headers={"Content-Encoding": "gzip"}))
+    error = check_errors(refresh(faults, tmp_path))["eurostat__isoc_cicce_use"]
+    assert "gzip body inflates" in error and "decompression bomb" in error
+    assert query(db, f"select count(*) from {CLOUD}") == [(26,)]
+    assert max(p.stat().st_size for p in (tmp_path / "raw").rglob("*")) < 1_000_000
