@@ -143,14 +143,16 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, rows: int
     exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
                          "table_name = ?", [dataset.table]).fetchone()[0]
     had = con.execute(f"select count(*) from {dataset.table}").fetchone()[0] if exists else 0
-    if rows == 0 and had:
+    if not had:
+        return
+    if rows == 0:
         raise EmptyAnswerError(f"the answer holds no observations; the last good table has "
                                f"{had} and was kept", dataset=dataset.name, url=url)
     accepted = dataset.name in os.environ.get(ACCEPT_DROP_ENV, "").split(",")
     row = con.execute("select sha256 from meta.dataset_status where dataset = ?",
                       [dataset.table]).fetchone()
     same_entry = bool(row and row[0]) and row[0].endswith(f"|entry:{entry_digest(dataset)}")
-    if had and rows < had * SHRINK_LIMIT and same_entry and not accepted:
+    if rows < had * SHRINK_LIMIT and same_entry and not accepted:
         raise EmptyAnswerError(
             f"the answer holds {rows} observations where the last good table has {had} (more "
             f"than half gone, the catalogue entry unchanged); the last good table was kept. If "

@@ -76,7 +76,9 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
     def _raw(context: AssetExecutionContext, warehouse: WarehouseResource,
              sources: SourcesResource) -> MaterializeResult:
         wh = warehouse.get()
-        report = refresh_dataset(dataset, client=sources.client(),
+        run = context.instance.get_run_record_by_id(context.run.run_id)
+        client = sources.client(run_started=run.start_time if run else None)
+        report = refresh_dataset(dataset, client=client,
                                  base_url=sources.base_url(dataset.source), warehouse=wh,
                                  run_id=context.run.run_id)
         with wh.connect_build(context.run.run_id) as con:

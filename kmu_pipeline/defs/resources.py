@@ -37,15 +37,22 @@ class SourcesResource(ConfigurableResource):
     base_urls: dict[str, str] = {}
     max_attempts: int = 5
     max_retry_seconds: float = 120.0
+    # one answer must arrive whole within this; everything one run waits for, within the budget
+    request_deadline_seconds: float = 1800.0
+    run_budget_seconds: float = 4 * 3600.0
 
     def base_url(self, source: str) -> str:
         explicit = self.base_urls.get(source, "")
         return explicit or load_catalogue().sources[source].resolved_base_url()
 
-    def client(self) -> HttpClient:
+    def client(self, run_started: float | None = None) -> HttpClient:
+        """A client bounded by the request deadline and, from `run_started` (epoch seconds),
+        by the run's budget."""
         return HttpClient(
             landing=LandingStore(Path(self.landing_dir)),
             retry=RetryPolicy(max_attempts=self.max_attempts, max_seconds=self.max_retry_seconds),
+            request_deadline=self.request_deadline_seconds,
+            run_deadline=None if run_started is None else run_started + self.run_budget_seconds,
         )
 
 

@@ -60,7 +60,7 @@ def follow_async(dataset: Dataset, client: HttpClient, base_url: str, submitted:
                  key: str, *, accept: str = "", poll_seconds: float | None = None,
                  max_wait: float | None = None) -> Landed:
     """Poll the key's status until AVAILABLE, then land the data as the dataset's body."""
-    bound = ASYNC_MAX_WAIT if max_wait is None else max_wait
+    bound = min(ASYNC_MAX_WAIT if max_wait is None else max_wait, client.remaining())
     base = async_base(base_url)
     status_request = Request(source=submitted.source, dataset=dataset.name,
                              path=f"1.0/async/status/{key}", accept="application/xml")

@@ -241,7 +241,8 @@ class _Call:
             return None  # 104: not ready yet
 
         return poll(result_if_ready, every=self.jobs.poll_seconds,
-                    within=self.jobs.max_wait_seconds, sleep=self.sleep,
+                    within=min(self.jobs.max_wait_seconds, self.client.remaining()),
+                    sleep=self.sleep,
                     waiting_for=f"{self.dataset.name}: GENESIS job {name}",
                     on_timeout=lambda checks: self.error(
                         TooLargeError, 104, f"job {name} not ready after "

@@ -16,8 +16,12 @@ messages.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
+import math
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -87,10 +91,19 @@ class HttpClient:
     max_body_bytes: int = 4 << 30
     user_agent: str = "kmu-pipeline (+https://github.com/kmu-pipeline)"
     progress: Callable[[str], None] | None = None
+    # One answer must arrive whole within request_deadline seconds: a server sending a byte
+    # every 100 s never trips the 120 s read timeout. The run's budget (run_deadline, epoch
+    # seconds) bounds everything a run waits for: retries, footers, queued answers, jobs.
+    request_deadline: float = 1800.0
+    run_deadline: float | None = None
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
+
+    def remaining(self) -> float:
+        """Seconds left of the run's budget (infinite without one)."""
+        return math.inf if self.run_deadline is None else self.run_deadline - time.time()
 
     def fetch(self, request: Request, base_url: str, *, secret_headers: Mapping[str, str] = {},
               secrets: Iterable[str] = (), conditional: bool = True) -> Landed:
@@ -101,6 +114,9 @@ class HttpClient:
         """
         base_url, auth = split_credentials(base_url)
         secrets = tuple(s for s in (*secrets, *_auth_secrets(auth)) if s and len(s) >= 4)
+        if self.remaining() <= 0:
+            raise UpstreamError("the run's time budget is spent; not asked",
+                                dataset=request.dataset, url=request.describe(base_url))
         url = request.url(base_url)
         self.landing.sweep_partials(request)
         previous = self.landing.latest(request) if conditional else None
@@ -110,7 +126,7 @@ class HttpClient:
             ),
             # never start an attempt (or a Retry-After sleep) that would end past the bound
             stop=(stop_after_attempt(self.retry.max_attempts)
-                  | stop_before_delay(self.retry.max_seconds)),
+                  | stop_before_delay(min(self.retry.max_seconds, self.remaining()))),
             wait=self._wait,
             before_sleep=lambda rs: log.warning(
                 "retrying %s after %s (attempt %d)", url,
@@ -217,6 +233,22 @@ class HttpClient:
         refusing a body over the bound."""
         tmp = self.landing.temp_body(request)
         received, next_report = 0, PROGRESS_EVERY
+        limit = min(self.request_deadline, self.remaining())
+        # a read blocks until a whole block or the read timeout: a byte at a time keeps it
+        # blocked for ever, so a watchdog closes the connection when the deadline passes
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()  # before the shutdown wakes the blocked read
+            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # a close alone leaves recv() blocked
+            response.close()
+
+        watchdog = threading.Timer(max(limit, 0.0), expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             with tmp:
                 for chunk in _chunks(response, url):
@@ -243,9 +275,16 @@ class HttpClient:
                 request, Path(tmp.name), url=url, status=response.status_code,
                 headers=headers, redacted=redacted,
             )
-        except BaseException:
+        except BaseException as exc:
             Path(tmp.name).unlink(missing_ok=True)
+            if expired.is_set() and not isinstance(exc, MalformedPayloadError):
+                raise UpstreamError(
+                    f"no complete answer within {limit:.0f}s ({received} bytes so far; the "
+                    f"request deadline, or what was left of the run's budget)",
+                    dataset=request.dataset, url=url) from None
             raise
+        finally:
+            watchdog.cancel()
 
     def _report(self, message: str) -> None:
         (self.progress or log.info)(message)

@@ -31,7 +31,7 @@ def follow_footer(dataset: Dataset, client: HttpClient, base_url: str, footer: L
                   file_url: str, *, poll_seconds: float | None = None,
                   max_wait: float | None = None) -> Landed:
     """Fetch the ZIP the footer points to and land the SDMX-ML message inside it."""
-    bound = FOOTER_MAX_WAIT if max_wait is None else max_wait
+    bound = min(FOOTER_MAX_WAIT if max_wait is None else max_wait, client.remaining())
     request, origin = _file_request(dataset, base_url, file_url, footer)
     if footer.not_modified:  # the same footer as last time: its file was fetched then
         previous = client.landing.latest(_unzipped_request(request))

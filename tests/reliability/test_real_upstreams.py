@@ -12,7 +12,9 @@ queued answer `syncResponse`/`queued`/`id` as the data endpoint sends it (issue 
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
+import time
 
 import pytest
 from dagster import materialize
@@ -227,3 +229,44 @@ def test_a_decompression_bomb_is_refused_while_it_arrives(faults, tmp_path, good
     assert "gzip body inflates" in error and "decompression bomb" in error
     assert query(db, f"select count(*) from {CLOUD}") == [(26,)]
     assert max(p.stat().st_size for p in (tmp_path / "raw").rglob("*")) < 1_000_000
+
+
+def _drip(handler, body: bytes, ctype: str) -> None:
+    """A byte every 0.2 s: never long enough between bytes for the read timeout to fire."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/vnd.sdmx.data+csv;version=1.0.0")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    try:
+        for n in range(min(len(body), 50)):
+            handler.wfile.write(body[n:n + 1])
+            handler.wfile.flush()
+            time.sleep(0.2)
+    except OSError:
+        pass  # the client gave up and closed the connection
+
+
+def test_an_answer_that_never_ends_is_bounded_by_the_request_deadline(faults, tmp_path,
+                                                                     good_run):
+    """Issue 18.5: one byte every 100 s stayed under the 120 s read timeout forever."""
+    db = _from_good(good_run, tmp_path)
+    faults.add(DATA, _drip)
+    result = refresh(faults, tmp_path, request_deadline_seconds=1)
+    error = check_errors(result)["eurostat__isoc_cicce_use"]
+    assert "no complete answer within 1s" in error
+    assert query(db, f"select count(*) from {CLOUD}") == [(26,)]
+
+
+def test_every_wait_of_a_run_shares_its_budget(faults, tmp_path, monkeypatch):
+    """Issue 18.5: a queued answer may be polled for 30 minutes, a footer's file for 20, a
+    GENESIS job for 15, dataset after dataset; the run's budget bounds them all."""
+    monkeypatch.setattr(async_answers, "ASYNC_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(async_answers, "ASYNC_MAX_WAIT", 600.0)
+    faults.add(DATA, f.body(QUEUED, XML))
+    faults.add(f"/1.0/async/status/{KEY}", f.body(STATUS.format("SUBMITTED").encode(), XML))
+    result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",), run_budget_seconds=2)
+    error = check_errors(result)["eurostat__isoc_cicce_use"]
+    # the budget, not the 600 s bound, ended the wait: the poll stopped when it ran out, or the
+    # next request was not sent
+    assert (re.search(f"asynchronous request {KEY} still SUBMITTED after [0-9]+ checks in "
+                      f"[0-2]s", error) or "the run's time budget is spent; not asked" in error)
