@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import shutil
+import sys
 import threading
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +61,14 @@ class RecordingIndex:
             n = self.calls[(source, rid)]
             self.calls[(source, rid)] = n + 1
             return answers[min(n, len(answers) - 1)]
+
+
+class _ReplayHTTPServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (it gave up, or failed on its side) is the client's
+    business: one debug line, not a traceback on the terminal of the command that served it."""
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("replay: %r from %s", sys.exc_info()[1], client_address)
 
 
 class ReplayHandler(BaseHTTPRequestHandler):
@@ -146,7 +155,7 @@ class ReplayServer:
 
     def __init__(self, root: Path | str = DEMO_SNAPSHOT, port: int = 0) -> None:
         self.index = RecordingIndex(Path(root))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.httpd = _ReplayHTTPServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
         # a short poll interval: shutdown waits for it (0.5 s by default, in every test)
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
