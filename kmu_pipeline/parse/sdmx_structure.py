@@ -23,14 +23,20 @@ from kmu_pipeline.parse.sdmx_ml import refuse_doctype
 LABEL_COLUMNS = ["codelist", "code", "label_en", "label_de", "request_id"]
 
 
-def parse_codelists(landed: Landed, body_path: Path) -> pd.DataFrame:
-    """One row per code of every codelist in the message, English and German names."""
+def _read_message(landed: Landed, body_path: Path):
+    """The structure message read by sdmx1, after the DOCTYPE guard; any failure names the
+    request."""
     refuse_doctype(body_path, _Named(landed.dataset), landed)
     try:
-        message = sdmx.read_sdmx(body_path)
+        return sdmx.read_sdmx(body_path)
     except Exception as exc:  # sdmx1 raises many types for bad input; name the request
         raise MalformedPayloadError(f"unreadable SDMX structure message: {exc}",
                                     dataset=landed.dataset, url=landed.url) from exc
+
+
+def parse_codelists(landed: Landed, body_path: Path) -> pd.DataFrame:
+    """One row per code of every codelist in the message, English and German names."""
+    message = _read_message(landed, body_path)
     rows = []
     for codelist in message.codelist.values():
         for code in codelist:
@@ -74,12 +80,7 @@ class FlowStructure:
 
 def parse_flow_structure(landed: Landed, body_path: Path) -> FlowStructure:
     """The dataflow, its data structure and the codes it has, read by sdmx1."""
-    refuse_doctype(body_path, _Named(landed.dataset), landed)
-    try:
-        message = sdmx.read_sdmx(body_path)
-    except Exception as exc:  # sdmx1 raises many types for bad input; name the request
-        raise MalformedPayloadError(f"unreadable SDMX structure message: {exc}",
-                                    dataset=landed.dataset, url=landed.url) from exc
+    message = _read_message(landed, body_path)
     flows = list(getattr(message, "dataflow", {}).values())
     if len(flows) != 1:
         raise MalformedPayloadError(f"structure message holds {len(flows)} dataflows, not one",

@@ -37,8 +37,8 @@ def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient,
     landed = client.fetch(download_request(dataset), base_url)
     body = landed.body_path(client.landing.root)
     kind = sniff(body)
-    if kind in (BodyKind.EMPTY, BodyKind.HTML, BodyKind.JSON, BodyKind.ZIP) or \
-            kind.name.startswith(("SDMX", "SOAP", "XML")):
+    # a plain CSV sniffs as UNKNOWN (or SDMX_CSV); its header is checked when it is parsed
+    if kind not in (BodyKind.UNKNOWN, BodyKind.SDMX_CSV):
         raise MalformedPayloadError(f"expected the DESI CSV, got {kind.value} (body starts "
                                     f"{preview(body)!r}) [answer kept at {body}]",
                                     dataset=dataset.name, url=landed.url)

@@ -155,13 +155,16 @@ def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient,
     landed = client.fetch(request, base_url)
     body = landed.body_path(client.landing.root)
     kind = _kind(body, dataset, landed)
+    followed = None
     if kind is BodyKind.SOAP_ASYNC and (key := async_key(body)) is not None:
-        landed = follow_async(dataset, client, base_url, landed, key, accept=request.accept)
+        followed = follow_async(dataset, client, base_url, landed, key, accept=request.accept)
     elif kind is BodyKind.SDMX_DATA and (file_url := sdmx_ml.footer_file_url(
             body, dataset, landed)) is not None:
-        landed = follow_footer(dataset, client, base_url, landed, file_url)
-    body = landed.body_path(client.landing.root)
-    kind = _kind(body, dataset, landed)
+        followed = follow_footer(dataset, client, base_url, landed, file_url)
+    if followed is not None:  # the answer that stood in for the data: judge what it led to
+        landed = followed
+        body = landed.body_path(client.landing.root)
+        kind = _kind(body, dataset, landed)
     if kind not in (BodyKind.SDMX_CSV, BodyKind.SDMX_DATA):
         _refuse(kind, body, dataset, landed, "data")
     return [landed]
