@@ -77,6 +77,7 @@ def follow_async(dataset: Dataset, client: HttpClient, base_url: str, submitted:
 
     poll(available, every=ASYNC_POLL_SECONDS if poll_seconds is None else poll_seconds,
          within=bound, waiting_for=f"{dataset.name}: asynchronous request {key}",
+         sleep=client.sleep,
          on_timeout=lambda checks: TooLargeError(
              f"Eurostat's asynchronous request {key} still {last['state']} after {checks} "
              f"checks in {bound:.0f}s", dataset=dataset.name, url=submitted.url))

@@ -96,6 +96,9 @@ class HttpClient:
     # seconds) bounds everything a run waits for: retries, footers, queued answers, jobs.
     request_deadline: float = 1800.0
     run_deadline: float | None = None
+    # every wait between attempts and polls goes through here (tests record the waits instead
+    # of timing them on a loaded machine)
+    sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -128,6 +131,7 @@ class HttpClient:
             stop=(stop_after_attempt(self.retry.max_attempts)
                   | stop_before_delay(min(self.retry.max_seconds, self.remaining()))),
             wait=self._wait,
+            sleep=self.sleep,
             before_sleep=lambda rs: log.warning(
                 "retrying %s after %s (attempt %d)", url,
                 _scrub(str(rs.outcome.exception()), secrets), rs.attempt_number

@@ -46,7 +46,7 @@ def follow_footer(dataset: Dataset, client: HttpClient, base_url: str, footer: L
 
     archive = poll(archive_if_there, every=poll_seconds if poll_seconds is not None
                    else FOOTER_POLL_SECONDS, within=bound,
-                   waiting_for=f"{dataset.name}: {file_url}",
+                   waiting_for=f"{dataset.name}: {file_url}", sleep=client.sleep,
                    on_timeout=lambda checks: TooLargeError(
                        f"Eurostat wrote the answer to {file_url}, which was not there after "
                        f"{checks} checks in {bound:.0f}s", dataset=dataset.name, url=footer.url))

@@ -6,7 +6,6 @@ escape the data directory; data values never become SQL text.
 from __future__ import annotations
 
 import ast
-import time
 from pathlib import Path
 
 import pytest
@@ -43,9 +42,7 @@ def test_entity_tricks_in_data_are_refused(faults, tmp_path, kind):
     body = {"xxe": _xxe(secret), "xxe-after-long-prolog": _xxe(secret, padding=70_000),
             "billion-laughs": _bomb()}[kind]
     faults.add(DATA, f.body(body, "application/vnd.sdmx.structurespecificdata+xml;version=2.1"))
-    started = time.monotonic()
-    result = refresh(faults, tmp_path / "run")
-    assert time.monotonic() - started < 10
+    result = refresh(faults, tmp_path / "run")  # refused before expat expands anything
     error = check_errors(result)["eurostat__isoc_cicce_use"]
     assert "DOCTYPE/ENTITY declaration refused (XXE guard)" in error and DATA in error
     db = tmp_path / "run" / "kmu.duckdb"
