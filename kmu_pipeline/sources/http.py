@@ -33,11 +33,12 @@ import requests
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_exponential_jitter,
 )
+from urllib3.exceptions import NameResolutionError
 
 from kmu_pipeline.errors import (
     AuthError,
@@ -124,9 +125,7 @@ class HttpClient:
         self.landing.sweep_partials(request)
         previous = self.landing.latest(request) if conditional else None
         retrying = Retrying(
-            retry=retry_if_exception_type(
-                (TransientHTTPError, requests.ConnectionError, requests.Timeout)
-            ),
+            retry=retry_if_exception(is_transient),
             # never start an attempt (or a Retry-After sleep) that would end past the bound
             stop=(stop_after_attempt(self.retry.max_attempts)
                   | stop_before_delay(min(self.retry.max_seconds, self.remaining()))),
@@ -143,6 +142,11 @@ class HttpClient:
                             secrets, auth)
         except (TransientHTTPError, requests.RequestException) as exc:
             stats = retrying.statistics
+            if unresolved_host(exc):
+                raise UpstreamError(
+                    f"cannot resolve the host of {url.split('/')[2]!r} (no network, or a wrong "
+                    f"base URL); not retried", dataset=request.dataset,
+                    url=request.describe(base_url)) from None
             raise UpstreamError(
                 f"gave up after {stats.get('attempt_number', 1)} attempts in "
                 f"{stats.get('delay_since_first_attempt', 0):.1f}s (bounds: "
@@ -292,6 +296,26 @@ class HttpClient:
 
     def _report(self, message: str) -> None:
         (self.progress or log.info)(message)
+
+
+def unresolved_host(exc: BaseException) -> bool:
+    """A DNS failure: the name does not resolve now and will not in a few seconds either, so
+    a machine without network fails at once instead of retrying every dataset for minutes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (NameResolutionError, socket.gaierror)):
+            return True
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError carries the cause
+        seen = seen.__cause__ or seen.__context__ or (
+            reason if isinstance(reason, BaseException) else None)
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: a retryable answer, a timeout, a refused or reset connection."""
+    if isinstance(exc, TransientHTTPError | requests.Timeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and not unresolved_host(exc)
 
 
 def _chunks(response: requests.Response, url: str) -> Iterator[bytes]:
