@@ -104,6 +104,15 @@ class HttpClient:
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
+        self._answered: dict[tuple[str, str], Landed] = {}
+
+    def fetch_once(self, request: Request, base_url: str, **kwargs) -> Landed:
+        """`fetch`, unless this client already has the answer: the structure a dataset's entry
+        is checked against is also its release signal, and is asked once per refresh."""
+        key = (request.request_id, base_url)
+        if key not in self._answered:
+            self._answered[key] = self.fetch(request, base_url, **kwargs)
+        return self._answered[key]
 
     def remaining(self) -> float:
         """Seconds left of the run's budget (infinite without one)."""
