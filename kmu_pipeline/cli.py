@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                      type=_recordings,
                      help="answer requests from recorded responses (default: the demo snapshot)")
     run.add_argument("--landing", default="data/raw", help="where raw responses are kept")
+    run.add_argument("--force", action="store_true",
+                     help="ask every dataset's data even where the agency's release stamp or "
+                          "ETag says it has not changed")
     run.add_argument("--parallel", type=_bounded(1, MAX_PARALLEL, "--parallel"), default=1,
                      metavar="N",
                      help="run up to N steps at once, each in its own process (Dagster's "
@@ -110,7 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             defs = build_definitions({
                 "warehouse": WarehouseResource(path=args.warehouse),
-                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls),
+                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls,
+                                           force_refresh=args.force),
             })
             result = defs.resolve_job_def("refresh_all").execute_in_process(
                 raise_on_error=False)
@@ -155,9 +159,11 @@ def _announce_skipped_sources() -> None:
 def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
     """Step processes read their resources from KMU_* variables (defs/execution.py)."""
     from kmu_pipeline.defs.execution import run_multiprocess
+    from kmu_pipeline.defs.resources import FORCE_ENV
 
     env = {"KMU_WAREHOUSE": str(Path(args.warehouse).resolve()),
-           "KMU_LANDING_DIR": str(Path(args.landing).resolve())}
+           "KMU_LANDING_DIR": str(Path(args.landing).resolve()),
+           FORCE_ENV: "1" if args.force else ""}
     sources = load_catalogue().sources
     env.update({sources[name].base_url_env: url for name, url in urls.items()})
     return run_multiprocess(env, args.parallel)

@@ -255,7 +255,7 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
             raise SkippedError(f"not asked: {why}", dataset=dataset.name)
         report.upstream_updated = adapter.upstream_stamp(dataset, source, client, base_url)
         with warehouse.connect_build(run_id) as con:
-            if confirmed_unchanged(con, dataset, report.upstream_updated):
+            if client.conditional and confirmed_unchanged(con, dataset, report.upstream_updated):
                 return _keep(con, dataset, report, "unchanged_upstream")
         report.landed = adapter.fetch(dataset, source, client, base_url)
         report.seconds["fetch"] = time.perf_counter() - clock

@@ -100,6 +100,8 @@ class HttpClient:
     # every wait between attempts and polls goes through here (tests record the waits instead
     # of timing them on a loaded machine)
     sleep: Callable[[float], None] = time.sleep
+    # False: no conditional requests and no trust in release stamps (a forced refresh)
+    conditional: bool = True
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -132,7 +134,7 @@ class HttpClient:
                                 dataset=request.dataset, url=request.describe(base_url))
         url = request.url(base_url)
         self.landing.sweep_partials(request)
-        previous = self.landing.latest(request) if conditional else None
+        previous = self.landing.latest(request) if conditional and self.conditional else None
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             # never start an attempt (or a Retry-After sleep) that would end past the bound
@@ -250,6 +252,7 @@ class HttpClient:
         refusing a body over the bound."""
         tmp = self.landing.temp_body(request)
         received, next_report = 0, PROGRESS_EVERY
+        room = self.landing.room()  # the whole store's bound, shared by every body
         limit = min(self.request_deadline, self.remaining())
         # a read blocks until a whole block or the read timeout: a byte at a time keeps it
         # blocked for ever, so a watchdog closes the connection when the deadline passes
@@ -273,12 +276,7 @@ class HttpClient:
                         tmp.write(chunk[:cut_at - received])
                         break
                     received += len(chunk)
-                    if received > self.max_body_bytes:
-                        raise MalformedPayloadError(
-                            f"body exceeds the {self.max_body_bytes} byte bound",
-                            dataset=request.dataset, url=url,
-                        )
-                    _refuse_bomb(response, received, request, url)
+                    self._refuse_oversized(response, received, room, request, url)
                     tmp.write(chunk)
                     if received >= next_report:
                         self._report(f"{request.dataset}: {received / 2**20:.1f} MiB from {url}")
@@ -302,6 +300,17 @@ class HttpClient:
             raise
         finally:
             watchdog.cancel()
+
+    def _refuse_oversized(self, response: requests.Response, received: int, room: int,
+                          request: Request, url: str) -> None:
+        """Refused while it arrives: a body over its own bound, over what is left of the
+        landing store's, or inflating like a decompression bomb."""
+        if received > self.max_body_bytes:
+            raise MalformedPayloadError(f"body exceeds the {self.max_body_bytes} byte bound",
+                                        dataset=request.dataset, url=url)
+        if received > room:
+            raise self.landing.full_error(request, url, received)
+        _refuse_bomb(response, received, request, url)
 
     def _report(self, message: str) -> None:
         (self.progress or log.info)(message)
