@@ -325,8 +325,9 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
             create_table(con, table, model, replace=False)
             for column, kind in column_types(model).items():
                 if table in existing and (table, column) not in present:
+                    column_type = kind.removesuffix(" primary key")  # one column's type: no key
                     con.execute(f"alter table {table} add column if not exists {column} "
-                                f"{kind.removesuffix(' primary key')}")
+                                f"{column_type}")
             comment_table(con, table, model.__doc__.partition(": ")[2].strip(),
                           column_descriptions(model))
 

@@ -193,8 +193,7 @@ def test_an_edited_entry_reloads_from_the_landed_bodies(faults, tmp_path):
     def materialize_entry(dataset):
         resources = {"warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
                      "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
-                                                base_urls=faults.base_urls(["eurostat"]),
-                                                force_refresh=True)}
+                                                base_urls=faults.base_urls(["eurostat"]))}
         asset = build_raw_asset(dataset)
         return materialize([asset, build_publish_asset(list(asset.keys))],
                            resources=resources, raise_on_error=False)
