@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
     query.add_argument("sql")
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    docs = sub.add_parser("docs", help="write the data dictionary (Markdown) of the warehouse")
-    docs.add_argument("--output", default="docs/data_dictionary.md")
+    docs = sub.add_parser("docs", help="print the data dictionary (Markdown) of the warehouse")
+    docs.add_argument("--output", metavar="FILE",
+                      help="write it to FILE instead of standard output")
     serve = sub.add_parser("replay-server", help="serve recorded responses over HTTP")
     serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT), type=_recordings)
     serve.add_argument("--port", type=_bounded(0, 65535, "--port"), default=8765,
@@ -246,11 +247,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from kmu_pipeline.data_dictionary import write
+    """Standard output unless --output: a tracked file is rewritten only when asked for."""
+    from kmu_pipeline.data_dictionary import render, write
 
     if not Path(args.warehouse).exists():
         raise FileNotFoundError(f"no warehouse at {args.warehouse}; run `kmu-pipeline run` first")
-    print(f"wrote {write(args.warehouse, args.output)}")
+    if args.output:
+        print(f"wrote {write(args.warehouse, args.output)}")
+    else:  # byte for byte what --output writes, so `docs > file` gives the same file
+        sys.stdout.write(render(args.warehouse))
     return 0
 
 
