@@ -65,7 +65,8 @@ def cited_tables(data: pd.DataFrame) -> tuple[str, tuple[str, ...]]:
 
 def stale_marker(con: duckdb.DuckDBPyConnection, raw_tables: tuple[str, ...]) -> str:
     """'Daten vom <date> — nicht aktualisiert' when a raw table behind the chart is stale in
-    meta.dataset_status (its last refresh failed, its last good rows are shown); '' otherwise.
+    meta.dataset_status (its last refresh failed, or was skipped for want of credentials: its
+    last good rows are shown); '' otherwise.
 
     The date is the oldest last successful refresh among the stale tables. A warehouse without
     meta.dataset_status (a hand-built test warehouse) has no freshness to report."""
@@ -76,7 +77,8 @@ def stale_marker(con: duckdb.DuckDBPyConnection, raw_tables: tuple[str, ...]) ->
         return ""
     stale, since = con.execute(
         "select count(*), min(last_success_at) from meta.dataset_status "
-        "where status = 'stale' and dataset in (select unnest(?))", [list(raw_tables)]).fetchone()
+        "where status in ('stale', 'skipped') and dataset in (select unnest(?))",
+        [list(raw_tables)]).fetchone()  # skipped: not asked (no credentials), just as old
     if not stale:
         return ""
     if since is None:
