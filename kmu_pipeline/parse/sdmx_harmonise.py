@@ -8,16 +8,17 @@ by name instead of silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS
-from kmu_pipeline.warehouse import connect
 
 HARMONISE_SQL = """
 select
@@ -105,53 +106,14 @@ def observations_sql(columns: list[str], strict: bool = False) -> str:
     return f"select {', '.join(OBSERVATION_COLUMNS)} from ({harmonise_sql(columns, strict)})"
 
 
-def insert_harmonised(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
-                      dataset: Dataset, header: list[str],
-                      open_native: Callable[[duckdb.DuckDBPyConnection], None]) -> int:
-    """Insert the body's observations into `target` in one statement; return the rows.
-
-    `open_native(con)` registers the body's native columns (named by `header`: the SDMX-CSV
-    header, or the SDMX-ML reader's columns) as `native` on a connection. DuckDB harmonises and
-    writes them in one pass, storing only the tidy columns. A value that does not cast aborts
-    the statement, and a row left without a mapped code is found by one count; either way the
-    body is opened again, apart, to name the codes (SchemaError).
-    The caller rolls back what an aborted statement left in its transaction.
-    """
-    params = {"dataset": dataset.name, "request_id": landed.request_id}
-    register_maps(con, dataset)
-    try:
-        open_native(con)
-        (rows,), = con.execute(f"insert into {target} {observations_sql(header, strict=True)}",
-                               params).fetchall()
-        (unmapped,), = con.execute(
-            f"select count(*) from {target} where request_id = $request_id and "
-            f"(indicator is null or size_class is null or unit is null or year is null)",
-            {"request_id": landed.request_id}).fetchall()
-    except duckdb.ConversionException:
-        unmapped = 1  # a non-numeric OBS_VALUE
-    else:  # (an aborted transaction refuses even this; the connection is closed after it)
-        con.unregister("native")
-        unregister_maps(con)
-    if unmapped:
-        _explain(landed, dataset, header, open_native)
-    return rows
-
-
-def _explain(landed: Landed, dataset: Dataset, header: list[str],
-             open_native: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
-    """Raise the SchemaError that names the codes or values the load could not map, reading the
-    body again in a connection of its own (the load's transaction is aborted by then)."""
-    con = connect(threads="1")
-    try:
-        register_maps(con, dataset)
-        open_native(con)
-        suspects = con.sql(f"select * from ({harmonise_sql(header)}) where _suspect limit 1000",
-                           params={"dataset": dataset.name, "request_id": landed.request_id})
-        check_chunk(suspects.df(), dataset, landed)
-    finally:
-        con.close()
-    raise SchemaError("rows with unmapped codes or non-numeric values (none found again on "
-                      "a second read)", dataset=dataset.name, url=landed.url)
+def checked_tables(tables: Iterable[pa.Table], dataset: Dataset,
+                   landed: Landed) -> Iterator[pa.Table]:
+    """Harmonised Arrow tables -> the observation columns, raising on unmapped codes and bad
+    values. Only a table the SQL marked `_suspect` is searched for the offending codes."""
+    for table in tables:
+        if pc.any(table.column("_suspect")).as_py():
+            check_chunk(table.to_pandas(), dataset, landed)
+        yield table.select(OBSERVATION_COLUMNS)
 
 
 def check_chunk(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd.DataFrame:
