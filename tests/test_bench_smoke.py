@@ -46,7 +46,6 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
     import duckdb
 
     from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_csv, write_sdmx_ml
-    from kmu_pipeline.chunk_insert import insert_chunks
     from kmu_pipeline.landing import Landed
     from kmu_pipeline.parse import sdmx_csv, sdmx_ml
     from kmu_pipeline.schemas import Observations, create_table
@@ -68,8 +67,8 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
         if name == "b.csv":
             sdmx_csv.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS))
         else:
-            insert_chunks(con, "obs", sdmx_ml.parse_landed(landed, tmp_path / name, ds,
-                                                           list(DIMENSIONS), chunk_rows=64))
+            sdmx_ml.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS),
+                                  chunk_rows=64)
         assert validate_table(con, "obs").passed
         frames[name] = con.sql("select * exclude (last_update) from obs order by indicator, "
                                "size_class, nace, geo, unit, year").df()

@@ -3,7 +3,8 @@
 sdmx1's object model parses ~10k observations/s. Here structure-specific data (what Eurostat
 serves) streams through expat with one attribute dict per <Obs>, generic data and footers
 through lxml iterparse with cleared elements, both in flat memory, in one process and one
-parsing thread; DuckDB maps the codes with the same SQL as for SDMX-CSV (HARMONISE_SQL).
+parsing thread; the native columns go to DuckDB as one Arrow stream, and the same statement as
+for SDMX-CSV maps the codes and writes them (sdmx_harmonise.insert_harmonised).
 The XML is untrusted: a DOCTYPE (the vehicle of XXE and entity-expansion bombs) is refused
 outright, and the parser never resolves entities or touches the network. An empty message
 whose footer carries code 413 (Eurostat's "response written to a file" answer) raises
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.parsers import expat
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 from lxml import etree
@@ -26,8 +28,7 @@ from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.chunk_insert import BATCH_ROWS, prefetched
 from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_harmonise import checked_tables, harmonise_sql, register_maps
-from kmu_pipeline.warehouse import connect
+from kmu_pipeline.parse.sdmx_harmonise import insert_harmonised
 
 # One dict per <Obs> until the chunk is taken: flat memory, and DuckDB fills whole row groups
 CHUNK_ROWS = BATCH_ROWS
@@ -255,30 +256,31 @@ def _rows_table(rows: list[dict[str, str]], columns: list[str]) -> pa.Table:
     return pa.table({c: pa.array([r.get(c) for r in rows], pa.large_string()) for c in columns})
 
 
-def parse_landed(landed: Landed, body_path: Path, dataset: Dataset, dimensions: list[str],
-                 chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Stream an SDMX-ML data message as tidy observation tables (Arrow), for insert_chunks.
+def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
+                  body_path: Path, dataset: Dataset, dimensions: list[str],
+                  chunk_rows: int = CHUNK_ROWS) -> int:
+    """Insert an SDMX-ML data message's observations into `target`; return the rows inserted.
 
-    expat parses in a thread of its own while DuckDB harmonises the chunk before here, in a
-    small in-memory connection (DuckDB releases the GIL). One INSERT that harmonised the
-    native stream itself kept the uncommitted rows in memory (5M observations: 711 MB peak,
-    out of memory at 128 MB); chunks of plain rows are written to disk as they arrive.
+    expat parses in a thread of its own while DuckDB harmonises and writes the chunk before
+    (DuckDB releases the GIL). A parse failure (malformed XML, a DOCTYPE, a 413 footer) ends
+    the stream, and is raised here in place of the error DuckDB's scan reports for it.
     """
-    tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
-    con = connect(memory_limit="32MB")  # joins three small maps per chunk
-    register_maps(con, dataset)
-    sql = harmonise_sql([*dimensions, *_OBS_COLUMNS])
-    params = {"dataset": dataset.name, "request_id": landed.request_id}
+    columns = [*dimensions, *_OBS_COLUMNS]
+    schema = pa.schema([(name, pa.large_string()) for name in columns])
     failures: list[BaseException] = []
-    natives = prefetched(tables, failures)
+
+    def open_native(c: duckdb.DuckDBPyConnection) -> None:
+        tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
+        batches = (batch for table in prefetched(tables, failures)
+                   for batch in table.select(columns).to_batches())
+        c.register("native", pa.RecordBatchReader.from_batches(schema, batches))
+
     try:
-        for native in natives:
-            con.register("native", native)
-            harmonised = con.sql(sql, params=params).to_arrow_table()
-            con.unregister("native")
-            yield from checked_tables([harmonised], dataset, landed)
+        rows = insert_harmonised(con, target, landed, dataset, columns, open_native)
+    except duckdb.Error:
         if failures:
-            raise failures[0]
-    finally:
-        natives.close()
-        con.close()
+            raise failures[0] from None
+        raise
+    if failures:
+        raise failures[0]
+    return rows

@@ -25,7 +25,7 @@ import duckdb
 import sdmx
 
 from kmu_pipeline.catalogue import Dataset, Source
-from kmu_pipeline.chunk_insert import insert_chunks, insert_frame
+from kmu_pipeline.chunk_insert import insert_frame
 from kmu_pipeline.conformance import Mismatch, find_mismatches, raise_for_mismatches
 from kmu_pipeline.errors import MalformedPayloadError, RefusedError
 from kmu_pipeline.landing import Landed, Request
@@ -198,9 +198,8 @@ def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, s
     if dataset.model == LABELS:
         return insert_frame(con, target, parse_codelists(landed, body))
     dims = list(source.dimensions)
-    if sniff(body) is BodyKind.SDMX_DATA:
-        return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims))
-    return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
+    parser = sdmx_ml if sniff(body) is BodyKind.SDMX_DATA else sdmx_csv
+    return parser.insert_landed(con, target, landed, body, dataset, dims)
 
 
 def _fetch_codelists(dataset: Dataset, source: Source, client: HttpClient,

@@ -8,10 +8,9 @@ import pytest
 import sdmx
 
 from kmu_pipeline.catalogue import parse_catalogue
-from kmu_pipeline.chunk_insert import insert_chunks
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError, TooLargeError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_ml import CHUNK_ROWS, iter_native_rows, parse_landed
+from kmu_pipeline.parse.sdmx_ml import CHUNK_ROWS, insert_landed, iter_native_rows
 from kmu_pipeline.schemas import Observations, create_table
 
 ESTAT = "sdmx-samples/khaeru-sdmx-test-data_ESTAT"
@@ -37,11 +36,11 @@ def _landed(name: str = "isoc_test") -> Landed:
 
 
 def _load(body, ds, dims, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """The message through parse_landed and insert_chunks (as the Eurostat adapter does) into
-    an observations table, in key order."""
+    """The message through insert_landed (as the Eurostat adapter loads it) into an
+    observations table, in key order."""
     con = duckdb.connect()
     create_table(con, "obs", Observations)
-    rows = insert_chunks(con, "obs", parse_landed(_landed(), body, ds, dims, chunk_rows))
+    rows = insert_landed(con, "obs", _landed(), body, ds, dims, chunk_rows=chunk_rows)
     frame = con.sql("select * from obs order by geo, year").df()
     assert len(frame) == rows
     return frame
