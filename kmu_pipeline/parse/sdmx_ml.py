@@ -1,4 +1,4 @@
-"""SDMX-ML 2.1 data (structure-specific or generic) -> tidy Arrow chunks, streamed.
+"""SDMX-ML 2.1 data (structure-specific or generic) -> the warehouse, in one DuckDB statement.
 
 sdmx1's object model parses ~10k observations/s. Here structure-specific data (what Eurostat
 serves) streams through expat with one attribute dict per <Obs>, generic data and footers
