@@ -14,8 +14,10 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import write_sdmx_csv, write_sdmx_ml
@@ -145,48 +147,84 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report_size(r: dict) -> tuple[list[str], dict]:
+@dataclass(frozen=True)
+class Spread:
+    """One figure over the repeats: its median is what a target is judged on."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def show(self, spec: str, unit: str = "") -> str:
+        """`median unit [min-max]`, e.g. `0.55x [0.50-0.61]`."""
+        return (f"{self.median:{spec}}{unit} [{min(self.values):{spec.lstrip('0123456789')}}-"
+                f"{max(self.values):{spec.lstrip('0123456789')}}]")
+
+
+def size_figures(r: dict) -> dict[str, float]:
+    """The figures of one size in one repeat; each ratio against the yardstick of that repeat."""
     n = r["n"]
-    bare = _rate(r["read_csv"]["rows"], r["read_csv"]["seconds"])
-    sdmx1 = _rate(r["sdmx1"]["rows"], r["sdmx1"]["seconds"])
-    lines = [f"== {label(n)} observations (SDMX-CSV {r['csv_mb']:.1f} MB, "
-             f"SDMX-ML {r['ml_mb']:.1f} MB) ==",
-             f"  duckdb bare read_csv              {r['read_csv']['seconds']:8.2f} s "
-             f"{bare:12,.0f} obs/s   peak {r['read_csv']['peak_mb']:5.0f} MB",
-             f"  sdmx1 read_sdmx+to_pandas         {n / sdmx1:8.2f} s {sdmx1:12,.0f} obs/s"
-             f"   (timed on a {r['sdmx1']['rows']:,}-obs slice, extrapolated to {label(n)}; "
-             f"slice peak {r['sdmx1']['peak_mb']:.0f} MB)"]
-    ratios = {}
-    for fmt, yardstick, target in (("csv", bare, TARGETS["csv"]), ("ml", sdmx1, TARGETS["ml"])):
+    out = {"read_csv_s": r["read_csv"]["seconds"], "read_csv_peak": r["read_csv"]["peak_mb"],
+           "sdmx1_rate": _rate(r["sdmx1"]["rows"], r["sdmx1"]["seconds"])}
+    yardsticks = {"csv": _rate(r["read_csv"]["rows"], r["read_csv"]["seconds"]),
+                  "ml": out["sdmx1_rate"]}
+    for fmt, yardstick in yardsticks.items():
         res = r[fmt]
         secs = ingest_seconds(res)
-        rate = _rate(n, secs)
-        ratio = rate / yardstick
-        share = res["seconds"].get("validate", 0.0) / secs
-        checks = share + res["seconds"].get("keys", 0.0) / secs
-        ratios[fmt] = (ratio, share, res["peak_mb"])
+        out |= {f"{fmt}_s": secs, f"{fmt}_refresh_s": res["refresh_s"],
+                f"{fmt}_ratio": _rate(n, secs) / yardstick,
+                f"{fmt}_share": res["seconds"].get("validate", 0.0) / secs,
+                f"{fmt}_checks": (res["seconds"].get("validate", 0.0)
+                                  + res["seconds"].get("keys", 0.0)) / secs,
+                f"{fmt}_peak": res["peak_mb"], f"{fmt}_import": res["import_mb"]}
+        out |= {f"{fmt}_phase_{k}": v for k, v in res["seconds"].items()}
+    return out
+
+
+def spreads(figures: list[dict[str, float]]) -> dict[str, Spread]:
+    return {key: Spread(tuple(f[key] for f in figures if key in f)) for key in figures[0]}
+
+
+def report_size(n: int, mb: tuple[float, float], s: dict[str, Spread], repeats: int,
+                ) -> list[str]:
+    sdmx1 = s["sdmx1_rate"].median
+    lines = [f"== {label(n)} observations (SDMX-CSV {mb[0]:.1f} MB, SDMX-ML {mb[1]:.1f} MB): "
+             f"median [min-max] of {repeats} runs ==",
+             f"  duckdb bare read_csv              {s['read_csv_s'].median:8.2f} s "
+             f"{_rate(n, s['read_csv_s'].median):12,.0f} obs/s   runs "
+             f"{s['read_csv_s'].show('.2f', ' s')}   peak {s['read_csv_peak'].median:5.0f} MB",
+             f"  sdmx1 read_sdmx+to_pandas         {n / sdmx1:8.2f} s {sdmx1:12,.0f} obs/s   "
+             f"runs {s['sdmx1_rate'].show(',.0f', ' obs/s')}   (timed on a "
+             f"{min(n, SDMX1_SLICE):,}-obs slice, extrapolated to {label(n)})"]
+    for fmt, target in (("csv", TARGETS["csv"]), ("ml", TARGETS["ml"])):
+        ratio, share, secs = s[f"{fmt}_ratio"], s[f"{fmt}_share"], s[f"{fmt}_s"]
+        phases = [k.removeprefix(f"{fmt}_phase_") for k in s if k.startswith(f"{fmt}_phase_")]
         against = "duckdb read_csv" if fmt == "csv" else "sdmx1"
         lines += [
-            f"  ingest SDMX-{fmt.upper():3} parse+validate+load {secs:8.2f} s {rate:12,.0f} obs/s"
-            f"   peak {res['peak_mb']:5.0f} MB (imports {res['import_mb']:.0f} MB)",
-            f"      incl. download from replay    {res['refresh_s']:8.2f} s "
-            f"{_rate(n, res['refresh_s']):12,.0f} obs/s   phases "
-            + ", ".join(f"{k} {v:.2f}s" for k, v in res["seconds"].items()),
-            f"      ratio to {against:16} {ratio:8.2f}x  (target >= {target:g}x)  "
-            f"{verdict(ratio >= target)}",
-            f"      pandera validation share       {share:8.1%}   (target <= "
-            f"{TARGETS['validate']:.0%})  {verdict(share <= TARGETS['validate'])}",
-            f"      + key uniqueness, size classes {checks:8.1%}   (the model's checks that "
-            f"DuckDB runs)",
+            f"  ingest SDMX-{fmt.upper():3} parse+validate+load {secs.median:8.2f} s "
+            f"{_rate(n, secs.median):12,.0f} obs/s   runs {secs.show('.2f', ' s')}"
+            f"   peak {s[f'{fmt}_peak'].median:5.0f} MB (imports "
+            f"{s[f'{fmt}_import'].median:.0f} MB)",
+            f"      incl. download from replay    {s[f'{fmt}_refresh_s'].median:8.2f} s   phases "
+            + ", ".join(f"{p} {s[f'{fmt}_phase_{p}'].median:.2f}s" for p in phases),
+            f"      ratio to {against:16} {ratio.median:8.2f}x  runs {ratio.show('.2f', 'x')}  "
+            f"(target >= {target:g}x)  {verdict(ratio.median >= target)}",
+            f"      pandera validation share       {share.median:8.1%}   runs "
+            f"{share.show('.1%')}  (target <= {TARGETS['validate']:.0%})  "
+            f"{verdict(share.median <= TARGETS['validate'])}",
+            f"      + key uniqueness, size classes {s[f'{fmt}_checks'].median:8.1%}   (the "
+            f"model's checks that DuckDB runs)",
         ]
-    return lines, ratios
+    return lines
 
 
-def report_memory(ratios: dict[int, dict]) -> list[str]:
-    sizes = sorted(ratios)
-    lines = ["== peak memory of the ingest (its process and any parser processes it forks) =="]
+def report_memory(by_size: dict[int, dict[str, Spread]]) -> list[str]:
+    sizes = sorted(by_size)
+    lines = ["== peak memory of the ingest (median of the runs) =="]
     for fmt in ("csv", "ml"):
-        peaks = [ratios[n][fmt][2] for n in sizes]
+        peaks = [by_size[n][f"{fmt}_peak"].median for n in sizes]
         growth = peaks[-1] / peaks[0]
         ok = peaks[-1] <= TARGETS["peak_mb"] and growth <= 1.25
         lines.append(f"  SDMX-{fmt.upper():3} " + "  ".join(
@@ -196,49 +234,83 @@ def report_memory(ratios: dict[int, dict]) -> list[str]:
     return lines
 
 
-def report_refresh(r: dict, sizes: list[int]) -> list[str]:
+def refresh_figures(r: dict) -> dict[str, float]:
     full, noop = r["full"], r["noop"]
-    ratio = noop["total_s"] / full["total_s"]
-    skipped = all(noop["unchanged"]) and "load" not in noop["seconds"]
     n = len(full["unchanged"])
+    skipped = all(noop["unchanged"]) and "load" not in noop["seconds"]
+    return {"full_s": full["total_s"], "noop_s": noop["total_s"],
+            "ratio": noop["total_s"] / full["total_s"], "rows": full["rows"], "datasets": n,
+            "unchanged": sum(noop["unchanged"]), "skipped": float(skipped),
+            "per_dataset_ms": noop["refresh_s"] / n * 1000,
+            "publish_ms": (noop["total_s"] - noop["refresh_s"]) * 1000}
+
+
+def report_refresh(s: dict[str, Spread], sizes: list[int], repeats: int) -> list[str]:
+    n = int(s["datasets"].median)
+    skipped = min(s["skipped"].values) == 1.0
+    unchanged = int(min(s["unchanged"].values))
+    ratio = s["ratio"].median
     return [
         f"== refresh of the bench catalogue ({n} datasets: SDMX-CSV and SDMX-ML at "
-        f"{', '.join(label(s) for s in sizes)} obs) from replay, then publish ==",
-        f"  full refresh   {full['total_s']:8.2f} s  ({full['rows']:,} rows)",
-        f"  no-op refresh  {noop['total_s']:8.2f} s  (304 Not Modified; unchanged: "
-        f"{sum(noop['unchanged'])}/{n}; parse/validate/load skipped: "
-        f"{'yes' if skipped else 'NO'}; {noop['refresh_s'] / n * 1000:.0f} ms a dataset "
-        f"+ {(noop['total_s'] - noop['refresh_s']) * 1000:.0f} ms publish)",
-        f"  ratio no-op / full   {ratio:6.1%}  (target <= {TARGETS['noop']:.0%})  "
-        f"{verdict(ratio <= TARGETS['noop'] and skipped)}",
+        f"{', '.join(label(x) for x in sizes)} obs) from replay, then publish: median "
+        f"[min-max] of {repeats} runs ==",
+        f"  full refresh   {s['full_s'].median:8.2f} s  ({int(s['rows'].median):,} rows)  runs "
+        f"{s['full_s'].show('.2f', ' s')}",
+        f"  no-op refresh  {s['noop_s'].median:8.2f} s  (304 Not Modified; unchanged: "
+        f"{unchanged}/{n}; parse/validate/load skipped: {'yes' if skipped else 'NO'}; "
+        f"{s['per_dataset_ms'].median:.0f} ms a dataset + {s['publish_ms'].median:.0f} ms "
+        f"publish)  runs {s['noop_s'].show('.2f', ' s')}",
+        f"  ratio no-op / full   {ratio:6.1%}  runs {s['ratio'].show('.1%')}  (target <= "
+        f"{TARGETS['noop']:.0%})  {verdict(ratio <= TARGETS['noop'] and skipped)}",
     ]
+
+
+def run_repeat(sizes: list[int], plan: dict, recordings: Path, work: Path,
+               ) -> tuple[list[dict], dict]:
+    """Every case once: each size's yardsticks and ingests, then the catalogue refresh."""
+    with ReplayServer(recordings) as server:
+        base_url = server.base_url("eurostat")
+        results = [measure_size(n, plan, base_url, work) for n in sizes]
+        refresh_dir = work / "runs" / "refresh"
+        shutil.rmtree(refresh_dir, ignore_errors=True)
+        refresh = run_case("refresh", refresh_dir, base_url=base_url,
+                           dataset=",".join(plan["refresh"]))
+        shutil.rmtree(refresh_dir, ignore_errors=True)
+    return results, refresh
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--sizes", default="0.5M,5M",
                         help="observation counts, comma-separated (e.g. 0.5M,5M or 2000)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="runs of every case; each figure is the median over them")
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".work"),
                         help="where bodies, recordings and warehouses go (bodies are cached)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     work = Path(args.workdir)
     recordings, plan = prepare(sizes, work)
-    results, ratios = [], {}
-    with ReplayServer(recordings) as server:
-        base_url = server.base_url("eurostat")
-        for n in sizes:
-            results.append(measure_size(n, plan, base_url, work))
-        refresh_dir = work / "runs" / "refresh"
-        shutil.rmtree(refresh_dir, ignore_errors=True)
-        refresh = run_case("refresh", refresh_dir, base_url=base_url,
-                           dataset=",".join(plan["refresh"]))
-        shutil.rmtree(refresh_dir, ignore_errors=True)
-    for r in results:
-        lines, ratios[r["n"]] = report_size(r)
-        print("\n".join(lines))
-    print("\n".join(report_memory(ratios)))
-    print("\n".join(report_refresh(refresh, sizes)))
+    load_before = os.getloadavg()
+    per_size: dict[int, list[dict]] = {n: [] for n in sizes}
+    refreshes, megabytes = [], {}
+    for repeat in range(1, args.repeats + 1):
+        print(f"run {repeat}/{args.repeats}", file=sys.stderr, flush=True)
+        results, refresh = run_repeat(sizes, plan, recordings, work)
+        for r in results:
+            per_size[r["n"]].append(size_figures(r))
+            megabytes[r["n"]] = (r["csv_mb"], r["ml_mb"])
+        refreshes.append(refresh_figures(refresh))
+    by_size = {n: spreads(figures) for n, figures in per_size.items()}
+    for n in sizes:
+        print("\n".join(report_size(n, megabytes[n], by_size[n], args.repeats)))
+    print("\n".join(report_memory(by_size)))
+    print("\n".join(report_refresh(spreads(refreshes), sizes, args.repeats)))
+    load_after = os.getloadavg()
+    print(f"== load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+          f"on {os.cpu_count()} cores ==")
     return 0
 
 

@@ -1,16 +1,14 @@
 """Insert parsed chunks (Arrow tables or pandas frames) into a DuckDB table in one statement.
 
-SDMX-ML and GENESIS answers are parsed in Python, chunk by chunk. DuckDB reads the chunks as
-one Arrow stream, so a single INSERT writes full row groups to the file as they arrive; an
-INSERT per chunk kept the whole uncommitted transaction in memory (1.6 GB for 5M SDMX-ML
-observations, bench/). A thread parses the next chunks while DuckDB compresses and writes the
-current one: expat needs the GIL, DuckDB releases it.
+GENESIS answers are parsed in Python, chunk by chunk. DuckDB reads the chunks as one Arrow
+stream, so a single INSERT writes full row groups to the file as they arrive; an INSERT per
+chunk kept the whole uncommitted transaction in memory (1.6 GB for 5M SDMX-ML observations,
+bench/). A thread parses the next chunks while DuckDB compresses and writes the current one
+(`prefetched`, which the SDMX-ML reader uses too): parsers need the GIL, DuckDB releases it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -28,24 +26,6 @@ BATCH_ROWS = 122_880 // 6  # a sixth of DuckDB's default row_group_size
 # DuckDB's bound while it appends parsed chunks: it keeps the blocks it wrote cached up to its
 # bound, and the parser's own memory comes on top (5M SDMX-ML observations: ~50 MB less peak)
 INSERT_MEMORY_LIMIT = "32MB"
-
-
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-
-
-_LIBC = _libc()
-RELEASE_EVERY = 8  # batches
-
-
-def release_memory() -> None:
-    """Hand freed memory back to the OS: Arrow's allocator (mimalloc) and glibc keep what the
-    parser's threads freed, and 5M SDMX-ML observations peaked ~30 MB higher without this."""
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 def prefetched(items: Iterable, failures: list[BaseException],
@@ -96,9 +76,7 @@ def _batches(chunks: Iterable[pa.Table | pd.DataFrame], counted: list[int],
     a chunk that ends a half or a body is re-cut, and copied."""
     pending: list[pa.Table] = []
     rows = 0
-    for number, chunk in enumerate(chunks, 1):
-        if number % RELEASE_EVERY == 0:
-            release_memory()
+    for chunk in chunks:
         table = (chunk if isinstance(chunk, pa.Table)
                  else pa.Table.from_pandas(chunk, preserve_index=False))
         table = table.select(OBSERVATION_COLUMNS).cast(ARROW_SCHEMA)
@@ -140,7 +118,6 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
             raise failures[0] from None
         raise
     con.execute("set memory_limit = $1", [bound])
-    release_memory()  # before validation has DuckDB allocate up to its bound again
     if failures:
         raise failures[0]
     con.unregister("chunks")  # (an aborted transaction refuses it; the connection closes)

@@ -15,7 +15,7 @@ shared flock) on its build; a run starting a build removes the files of runs who
 nobody holds, i.e. whose processes died.
 
 A DuckDB file keeps the storage format it was created in, copies included, so the format is
-chosen where a build is created (`_create_build`): one that DuckDB 1.x clients read.
+chosen where a build is created (`_create_build`): one that DuckDB 1.3 and later read.
 """
 
 from __future__ import annotations
@@ -76,10 +76,13 @@ BUILD_SETTINGS = {"max_vacuum_tasks": "0"}
 
 # DuckDB 2.0 creates files in storage formats numbered 69 and up, which no DuckDB 1.x client
 # opens: the 1.5.6 CLI says "we can only read versions between 64 and 68" (2026-12, issue 15).
-# Builds are created in the 1.0 format (64), which every DuckDB since 1.0 reads and DuckDB 1.2
-# and later write; the number is what the file header says for it (checked in tests/unit).
-STORAGE_VERSION = "v1.0.0"
-STORAGE_NUMBER = 64
+# Builds are created in the 1.3 format (66), which DuckDB 1.3 and later read: the oldest format
+# with 1.3's string compression. Writing the 1.0 format (64) took 35-40% more CPU for a 500k-row
+# SDMX-CSV load (1.55-1.61 s against 1.12-1.25 s for 1.3, 1.4, 1.5 and 2.0's own; 1.2 (65):
+# 1.47 s), and its files were 7-13% larger (bench/RESULTS.md). The number is what the file
+# header says for it (checked in tests/unit).
+STORAGE_VERSION = "v1.3.0"
+STORAGE_NUMBER = 66
 
 
 def connect(path: str = ":memory:", **overrides: str) -> duckdb.DuckDBPyConnection:
@@ -169,9 +172,9 @@ class Warehouse:
             # a file stopped half-way must never pass for a build
             partial = build.with_suffix(".partial")
             partial.unlink(missing_ok=True)
-            if base.exists() and storage_number(base) <= STORAGE_NUMBER:
+            if base.exists() and storage_number(base) == STORAGE_NUMBER:
                 shutil.copyfile(base, partial)
-            else:  # a first build, or a base in a format DuckDB 1.x clients cannot read
+            else:  # a first build, or a base in another format (1.x clients, speed): once
                 _create_build(partial, base if base.exists() else None)
             os.replace(partial, build)
 
@@ -273,14 +276,15 @@ def storage_number(path: Path) -> int:
 
 def _create_build(target: Path, published: Path | None) -> None:
     """A new file in STORAGE_VERSION holding the published warehouse, if any. A published file
-    in a newer format (written by DuckDB 2 before STORAGE_VERSION was set) is copied over
-    table by table, comments and keys included, so that the next publish is readable again."""
+    in another format (DuckDB 2's own, which 1.x clients cannot read, or the 1.0 format of
+    earlier releases) is copied over table by table, comments and keys included, once."""
     con = connect(storage_compatibility_version=STORAGE_VERSION)
     try:
         con.execute("attach ? as build", [str(target)])
         if published is not None:
-            log.warning("%s is in a storage format DuckDB 1.x cannot read; rewriting it in %s",
-                        published, STORAGE_VERSION)
+            log.warning("%s is in storage format %d, not %d (%s); rewriting it in %s",
+                        published, storage_number(published), STORAGE_NUMBER, STORAGE_VERSION,
+                        STORAGE_VERSION)
             con.execute("attach ? as published (read_only)", [str(published)])
             con.execute("copy from database published to build")
         con.execute("detach build")

@@ -15,20 +15,24 @@ from tests.conftest import REPO
 def test_bench_runs_at_smoke_size_and_prints_every_figure(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--sizes", "2000,3000", "--workdir", str(tmp_path)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        [sys.executable, "-m", "bench.run", "--sizes", "2000,3000", "--repeats", "2",
+         "--workdir", str(tmp_path)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     for figure in (r"duckdb bare read_csv\s+[\d.]+ s\s+[\d,]+ obs/s",
                    r"sdmx1 read_sdmx\+to_pandas .*timed on a 2,000-obs slice, extrapolated",
-                   r"ratio to duckdb read_csv\s+[\d.]+x",
-                   r"ratio to sdmx1\s+[\d.]+x",
+                   r"ratio to duckdb read_csv\s+[\d.]+x  runs [\d.]+x \[[\d.]+-[\d.]+\]",
+                   r"ratio to sdmx1\s+[\d.]+x  runs [\d.]+x \[[\d.]+-[\d.]+\]",
                    r"pandera validation share\s+[\d.]+%",
+                   r"2k observations .*: median \[min-max\] of 2 runs",
                    r"SDMX-CSV 2k: \d+ MB\s+3k: \d+ MB",
                    r"SDMX-ML  2k: \d+ MB\s+3k: \d+ MB",
-                   r"ratio no-op / full\s+[\d.]+%"):
+                   r"ratio no-op / full\s+[\d.]+%  runs [\d.]+% \[[\d.]+%-[\d.]+%\]"):
         assert re.search(figure, out), f"missing {figure!r} in:\n{out}"
     assert out.count("ingest SDMX-CSV") == 2 and out.count("ingest SDMX-ML") == 2
+    # a verdict for each target, judged on the medians
+    assert len(re.findall(r"\((?:target [^)]*)\)\s+(?:PASS|FAIL)", out)) == 11
     # the no-op refresh really skipped parsing: every dataset unchanged upstream
     assert "unchanged: 4/4; parse/validate/load skipped: yes" in out
     # generated once, deterministically: the same size gives the same bytes
@@ -42,7 +46,6 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
     import duckdb
 
     from bench.generate import DIMENSIONS, bench_catalogue, write_sdmx_csv, write_sdmx_ml
-    from kmu_pipeline.chunk_insert import insert_chunks
     from kmu_pipeline.landing import Landed
     from kmu_pipeline.parse import sdmx_csv, sdmx_ml
     from kmu_pipeline.schemas import Observations, create_table
@@ -64,11 +67,20 @@ def test_generated_csv_and_ml_carry_the_same_observations(tmp_path):
         if name == "b.csv":
             sdmx_csv.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS))
         else:
-            insert_chunks(con, "obs", sdmx_ml.parse_landed(landed, tmp_path / name, ds,
-                                                           list(DIMENSIONS), chunk_rows=64))
+            sdmx_ml.insert_landed(con, "obs", landed, tmp_path / name, ds, list(DIMENSIONS),
+                                  chunk_rows=64)
         assert validate_table(con, "obs").passed
         frames[name] = con.sql("select * exclude (last_update) from obs order by indicator, "
                                "size_class, nace, geo, unit, year").df()
     assert len(frames["b.csv"]) == 700
     pd.testing.assert_frame_equal(frames["b.csv"], frames["b.xml"])
     assert frames["b.csv"]["value"].isna().sum() == frames["b.csv"]["flag"].eq("c").sum() > 0
+
+
+def test_each_figure_is_the_median_of_its_runs_with_their_range():
+    from bench.run import Spread
+
+    ratio = Spread((0.41, 0.62, 0.55, 0.58, 0.49))
+    assert ratio.median == 0.55
+    assert ratio.show(".2f", "x") == "0.55x [0.41-0.62]"
+    assert Spread((0.05, 0.07)).show("5.1%") == " 6.0% [5.0%-7.0%]"

@@ -2,9 +2,8 @@
 
 DuckDB reads the file, joins the catalogue's code maps and writes the warehouse table in one
 parallel pass (`insert into ... select ... from read_csv(...)`): no row passes through Python
-(bench/: 0.57-0.63x the speed of a bare read_csv of the same file into memory). The statement
-stores only the tidy columns; when it meets a bad value or the loaded rows hold an unmapped
-code, the file is read again, apart, to name the offending codes.
+(bench/RESULTS.md). The statement, and what happens to a bad value or an unmapped code, are
+sdmx_harmonise.insert_harmonised, shared with SDMX-ML.
 """
 
 from __future__ import annotations
@@ -17,14 +16,7 @@ import duckdb
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_harmonise import (
-    check_chunk,
-    harmonise_sql,
-    observations_sql,
-    register_maps,
-    unregister_maps,
-)
-from kmu_pipeline.warehouse import connect
+from kmu_pipeline.parse.sdmx_harmonise import insert_harmonised
 
 # Columns Eurostat adds besides the key dimensions; anything else is schema drift.
 KNOWN_EXTRA = {"DATAFLOW", "LAST UPDATE", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"}
@@ -69,40 +61,9 @@ def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
     """Insert an SDMX-CSV body's observations into `target`; return the rows inserted."""
     header = read_header(body_path, dataset, landed)
     check_columns(header, dimensions, dataset, landed)
-    params = {"dataset": dataset.name, "request_id": landed.request_id}
-    register_maps(con, dataset)
     try:
-        _read_csv(con, body_path, header)
-        rows = con.execute(f"insert into {target} {observations_sql(header, strict=True)}",
-                           params).fetchall()[0][0]
-        unmapped = con.execute(
-            f"select count(*) from {target} where request_id = $request_id and "
-            f"(indicator is null or size_class is null or unit is null or year is null)",
-            {"request_id": landed.request_id}).fetchall()[0][0]
-    except duckdb.ConversionException:
-        unmapped = 1  # a non-numeric OBS_VALUE; the caller rolls the aborted transaction back
+        return insert_harmonised(con, target, landed, dataset, header,
+                                 lambda c: _read_csv(c, body_path, header))
     except (duckdb.InvalidInputException, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(f"malformed SDMX-CSV: {str(exc).splitlines()[0]}",
                                     dataset=dataset.name, url=landed.url) from exc
-    else:  # (an aborted transaction refuses even this; the connection is closed after it)
-        con.unregister("native")
-        unregister_maps(con)
-    if unmapped:
-        explain(landed, body_path, dataset, header)
-    return rows
-
-
-def explain(landed: Landed, body_path: Path, dataset: Dataset, header: list[str]) -> None:
-    """Raise the SchemaError that names the codes or values the load could not map, reading the
-    body again in a connection of its own (the load's transaction is aborted by then)."""
-    con = connect(threads="1")
-    try:
-        register_maps(con, dataset)
-        _read_csv(con, body_path, header)
-        suspects = con.sql(f"select * from ({harmonise_sql(header)}) where _suspect limit 1000",
-                           params={"dataset": dataset.name, "request_id": landed.request_id})
-        check_chunk(suspects.df(), dataset, landed)
-    finally:
-        con.close()
-    raise SchemaError("rows with unmapped codes or non-numeric values (none found again on "
-                      "a second read)", dataset=dataset.name, url=landed.url)

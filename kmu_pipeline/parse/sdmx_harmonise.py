@@ -1,35 +1,46 @@
 """Map Eurostat's native columns to the tidy observation frame, in DuckDB, one pass.
 
 Both SDMX-CSV (read by DuckDB's CSV reader) and SDMX-ML (streamed by expat) arrive here as a
-relation named `native` with Eurostat's column names; one SQL statement joins the catalogue's
-code maps and casts. Left joins keep unmapped codes visible as NULLs so that drift is reported
-by name instead of silently dropped.
+relation named `native` with Eurostat's column names; one SQL statement looks the codes up in
+the catalogue's code maps (query parameters) and casts. An unmapped code stays visible as a NULL
+so that drift is reported by name instead of silently dropped. Lookups, not joins: an INSERT
+over a join with an Arrow stream kept its uncommitted rows in memory (5M SDMX-ML observations:
+out of memory at 128 MB), the same INSERT over lookups streams to disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import SchemaError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS
+from kmu_pipeline.warehouse import connect
 
 HARMONISE_SQL = """
+with looked_up as (
+    select
+        n.*,
+        ($indicator_targets::varchar[])[list_position($indicator_codes::varchar[], n.indic_is)]
+            as _indicator,
+        ($size_targets::varchar[])[list_position($size_codes::varchar[], n.size_emp)]
+            as _size_class,
+        ($unit_targets::varchar[])[list_position($unit_codes::varchar[], n.unit)] as _unit
+    from native as n
+)
 select
-    'eurostat' as source,
+    $source as source,
     $dataset as dataset,
-    ind.target as indicator,
+    n._indicator as indicator,
     n.indic_is as indicator_code,
-    sz.target as size_class,
+    n._size_class as size_class,
     {nace} as nace,
     n.geo as geo,
-    un.target as unit,
+    n._unit as unit,
     try_cast(n.TIME_PERIOD as bigint) as year,
     {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as _number,
     -- Eurostat writes OBS_VALUE NaN beside a flag for "no value" (either format): stored as
@@ -41,9 +52,9 @@ select
     $request_id as request_id,
     -- true where a check in check_chunk fails; only such rows carry their raw codes, so a
     -- clean batch costs one boolean column instead of five strings
-    (ind.target is null and n.indic_is is not null)
-        or (sz.target is null and n.size_emp is not null)
-        or (un.target is null and n.unit is not null)
+    (n._indicator is null and n.indic_is is not null)
+        or (n._size_class is null and n.size_emp is not null)
+        or (n._unit is null and n.unit is not null)
         or (year is null and n.TIME_PERIOD is not null)
         or (_number is null and nullif(trim(n.OBS_VALUE), '') is not null)
         as _suspect,
@@ -52,10 +63,7 @@ select
     case when _suspect then n.unit end as _unit,
     case when _suspect then n.TIME_PERIOD end as _time_period,
     case when _suspect and _number is null then n.OBS_VALUE end as _obs_value  -- not a number
-from native as n
-left join indicator_map as ind on ind.code = n.indic_is
-left join size_map as sz on sz.code = n.size_emp
-left join unit_map as un on un.code = n.unit
+from looked_up as n
 """
 
 _CHECKS = (
@@ -64,26 +72,19 @@ _CHECKS = (
     ("unit", "_unit", "unknown unit codes"),
     ("year", "_time_period", "TIME_PERIOD values that are not years"),
 )
-MAPS = ("indicator_map", "size_map", "unit_map")
+def query_params(dataset: Dataset, landed: Landed) -> dict:
+    """Every parameter of the harmonising query: where the rows come from, and the code maps."""
+    return {"source": dataset.source, "dataset": dataset.name, "request_id": landed.request_id,
+            **map_params(dataset)}
 
 
-def register_maps(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
-    """The catalogue's code maps as small relations the harmonising SQL joins.
-
-    Also asks for Arrow large_string results: pandas 3's str dtype stores large_string, so the
-    handover to pandas is then zero-copy (it cast every column before, ~25% of parse time).
-    """
-    con.execute("set arrow_large_buffer_size = true")
-    for name, mapping in zip(MAPS, (dataset.indicators, dataset.size_classes, dataset.units),
-                             strict=True):
-        frame = pd.DataFrame({"code": list(mapping), "target": list(mapping.values())},
-                             dtype="string")
-        con.register(name, frame)
-
-
-def unregister_maps(con: duckdb.DuckDBPyConnection) -> None:
-    for name in MAPS:
-        con.unregister(name)
+def map_params(dataset: Dataset) -> dict[str, list[str]]:
+    """The catalogue's code maps as the harmonising query's parameters (codes, targets)."""
+    params = {}
+    for name, mapping in (("indicator", dataset.indicators), ("size", dataset.size_classes),
+                          ("unit", dataset.units)):
+        params[f"{name}_codes"], params[f"{name}_targets"] = list(mapping), list(mapping.values())
+    return params
 
 
 def harmonise_sql(columns: list[str], strict: bool = False) -> str:
@@ -106,64 +107,50 @@ def observations_sql(columns: list[str], strict: bool = False) -> str:
     return f"select {', '.join(OBSERVATION_COLUMNS)} from ({harmonise_sql(columns, strict)})"
 
 
-_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
-_YEAR = r"^[0-9]{4}$"
+def insert_harmonised(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
+                      dataset: Dataset, header: list[str],
+                      open_native: Callable[[duckdb.DuckDBPyConnection], None]) -> int:
+    """Insert the body's observations into `target` in one statement; return the rows.
+
+    `open_native(con)` registers the body's native columns (named by `header`: the SDMX-CSV
+    header, or the SDMX-ML reader's columns) as `native` on a connection. DuckDB harmonises and
+    writes them in one pass, storing only the tidy columns. A value that does not cast aborts
+    the statement, and a row left without a mapped code is found by one count; either way the
+    body is opened again, apart, to name the codes (SchemaError).
+    The caller rolls back what an aborted statement left in its transaction.
+    """
+    params = query_params(dataset, landed)
+    try:
+        open_native(con)
+        (rows,), = con.execute(f"insert into {target} {observations_sql(header, strict=True)}",
+                               params).fetchall()
+        (unmapped,), = con.execute(
+            f"select count(*) from {target} where request_id = $request_id and "
+            f"(indicator is null or size_class is null or unit is null or year is null)",
+            {"request_id": landed.request_id}).fetchall()
+    except duckdb.ConversionException:
+        unmapped = 1  # a non-numeric OBS_VALUE
+    else:  # (an aborted transaction refuses even this; the connection is closed after it)
+        con.unregister("native")
+    if unmapped:
+        _explain(landed, dataset, header, open_native)
+    return rows
 
 
-def _mapped(column: pa.Array, mapping: dict[str, str]) -> pa.Array:
-    codes = pa.array(list(mapping), pa.large_string())
-    return pc.take(pa.array(list(mapping.values()), pa.large_string()),
-                   pc.index_in(column, value_set=codes))
-
-
-def _blank_to_null(column: pa.Array) -> pa.Array:
-    trimmed = pc.utf8_trim(column, characters=" ")  # DuckDB's trim(): spaces only
-    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
-
-
-def harmonise_arrow(native: pa.Table, dataset: Dataset, request_id: str) -> pa.Table | None:
-    """HARMONISE_SQL for one native table in pyarrow, for the SDMX-ML parsing processes (which
-    must not use DuckDB after fork); None when a row is anything but plain (an unmapped code, a
-    year or number in an unusual form): the caller then leaves the chunk to HARMONISE_SQL,
-    which names what is wrong. tests/unit/test_sdmx_harmonise.py checks both give the same."""
-    n = native.num_rows
-    columns = native.column_names
-    indicator = _mapped(native["indic_is"], dataset.indicators)
-    size_class = _mapped(native["size_emp"], dataset.size_classes)
-    unit = _mapped(native["unit"], dataset.units)
-    value_text = _blank_to_null(native["OBS_VALUE"])
-    plain = pc.and_kleene(
-        pc.and_kleene(pc.is_valid(indicator), pc.is_valid(size_class)),
-        pc.and_kleene(pc.is_valid(unit), pc.match_substring_regex(native["TIME_PERIOD"], _YEAR)))
-    plain = pc.and_kleene(plain, pc.or_kleene(pc.is_null(value_text),
-                                              pc.match_substring_regex(value_text, _NUMBER)))
-    if not pc.all(pc.fill_null(plain, False)).as_py():
-        return None
-    constant = lambda text: pa.repeat(pa.scalar(text, pa.large_string()), n)  # noqa: E731
-    def attribute(name: str) -> pa.Array:
-        return (_blank_to_null(native[name]) if name in columns
-                else pa.nulls(n, pa.large_string()))
-
-    return pa.table({
-        "source": constant(dataset.source), "dataset": constant(dataset.name),
-        "indicator": indicator, "indicator_code": native["indic_is"], "size_class": size_class,
-        "nace": native["nace_r2"] if "nace_r2" in columns else constant("TOTAL"),
-        "geo": native["geo"], "unit": unit,
-        "year": pc.cast(native["TIME_PERIOD"], pa.int64()),
-        "value": pc.cast(value_text, pa.float64()), "flag": attribute("OBS_FLAG"),
-        "conf_status": attribute("CONF_STATUS"),
-        "last_update": pa.nulls(n, pa.large_string()), "request_id": constant(request_id),
-    })
-
-
-def checked_tables(tables: Iterable[pa.Table], dataset: Dataset,
-                   landed: Landed) -> Iterator[pa.Table]:
-    """Harmonised Arrow tables -> the observation columns, raising on unmapped codes and bad
-    values. Only a table the SQL marked `_suspect` is searched for the offending codes."""
-    for table in tables:
-        if pc.any(table.column("_suspect")).as_py():
-            check_chunk(table.to_pandas(), dataset, landed)
-        yield table.select(OBSERVATION_COLUMNS)
+def _explain(landed: Landed, dataset: Dataset, header: list[str],
+             open_native: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Raise the SchemaError that names the codes or values the load could not map, reading the
+    body again in a connection of its own (the load's transaction is aborted by then)."""
+    con = connect(threads="1", arrow_large_buffer_size="true")  # pandas 3 str: no cast
+    try:
+        open_native(con)
+        suspects = con.sql(f"select * from ({harmonise_sql(header)}) where _suspect limit 1000",
+                           params=query_params(dataset, landed))
+        check_chunk(suspects.df(), dataset, landed)
+    finally:
+        con.close()
+    raise SchemaError("rows with unmapped codes or non-numeric values (none found again on "
+                      "a second read)", dataset=dataset.name, url=landed.url)
 
 
 def check_chunk(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd.DataFrame:

@@ -25,13 +25,12 @@ import duckdb
 import sdmx
 
 from kmu_pipeline.catalogue import Dataset, Source
-from kmu_pipeline.chunk_insert import insert_chunks, insert_frame
+from kmu_pipeline.chunk_insert import insert_frame
 from kmu_pipeline.conformance import Mismatch, find_mismatches, raise_for_mismatches
 from kmu_pipeline.errors import MalformedPayloadError, RefusedError
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
 from kmu_pipeline.parse.formats import BodyKind, fault_text, preview, sniff
-from kmu_pipeline.parse.sdmx_ml_split import SplitFailed
 from kmu_pipeline.parse.sdmx_structure import FlowStructure, parse_codelists, parse_flow_structure
 from kmu_pipeline.sources.adapter import SourceAdapter
 from kmu_pipeline.sources.async_answers import async_key, follow_async
@@ -212,14 +211,8 @@ def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, s
     if dataset.model == LABELS:
         return insert_frame(con, target, parse_codelists(landed, body))
     dims = list(source.dimensions)
-    if sniff(body) is BodyKind.SDMX_DATA:
-        try:
-            return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims))
-        except SplitFailed:  # a half did not parse: again in one piece, for the real error
-            con.execute(f"delete from {target} where request_id = ?", [landed.request_id])
-            return insert_chunks(con, target, sdmx_ml.parse_landed(landed, body, dataset, dims,
-                                                                   halves=False))
-    return sdmx_csv.insert_landed(con, target, landed, body, dataset, dims)
+    parser = sdmx_ml if sniff(body) is BodyKind.SDMX_DATA else sdmx_csv
+    return parser.insert_landed(con, target, landed, body, dataset, dims)
 
 
 def _fetch_codelists(dataset: Dataset, source: Source, client: HttpClient,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
-import pyarrow as pa
 import pytest
 import sdmx
 
 from kmu_pipeline.catalogue import parse_catalogue
-from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
+from kmu_pipeline.errors import MalformedPayloadError, SchemaError, TooLargeError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_ml import iter_native_rows, parse_landed
+from kmu_pipeline.parse.sdmx_ml import CHUNK_ROWS, insert_landed, iter_native_rows
+from kmu_pipeline.schemas import Observations, create_table
 
 ESTAT = "sdmx-samples/khaeru-sdmx-test-data_ESTAT"
 CATALOGUE = """
@@ -32,6 +33,17 @@ def _landed(name: str = "isoc_test") -> Landed:
                   path="data/x", query=[], form=[], url="http://127.0.0.1/eurostat/data/x",
                   status=200, headers={"content-type": "application/xml"}, retrieved_at="",
                   sha256="", size=0, body_file="")
+
+
+def _load(body, ds, dims, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """The message through insert_landed (as the Eurostat adapter loads it) into an
+    observations table, in key order."""
+    con = duckdb.connect()
+    create_table(con, "obs", Observations)
+    rows = insert_landed(con, "obs", _landed(), body, ds, dims, chunk_rows=chunk_rows)
+    frame = con.sql("select * from obs order by geo, year").df()
+    assert len(frame) == rows
+    return frame
 
 
 def test_real_structure_specific_message_streams_like_sdmx1(reference):
@@ -64,7 +76,7 @@ def test_isoc_message_becomes_tidy_rows(tmp_path):
         '</u:DataSet></m:StructureSpecificData>')
     ds = parse_catalogue(CATALOGUE).datasets[0]
     dims = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
-    frame = pa.concat_tables(parse_landed(_landed(), body, ds, dims)).to_pandas()
+    frame = _load(body, ds, dims)
     frame = frame.astype(object).where(frame.notna(), None)
     assert frame[["indicator", "size_class", "geo", "year", "value", "flag"]].values.tolist() == [
         ["cloud_computing", "10-49", "DE", 2020, 30.62, None],
@@ -98,8 +110,7 @@ def test_series_keys_survive_chunk_boundaries(tmp_path):
                     + "</u:DataSet></m:StructureSpecificData>")
     ds = parse_catalogue(CATALOGUE).datasets[0]
     for chunk_rows in (1, 2, 4, 100):
-        frame = pa.concat_tables(parse_landed(_landed(), body, ds, DIMS,
-                                             chunk_rows=chunk_rows)).to_pandas()
+        frame = _load(body, ds, DIMS, chunk_rows)
         assert frame[["geo", "year", "value"]].values.tolist() == [
             ["DE", 2019, 1.0], ["DE", 2020, 2.0], ["DE", 2021, 3.0], ["FR", 2020, 4.0],
             ["IT", 2020, 5.0], ["IT", 2021, 6.0]], chunk_rows
@@ -108,7 +119,7 @@ def test_series_keys_survive_chunk_boundaries(tmp_path):
 def test_generic_message_and_footer_go_to_the_lxml_reader(reference):
     ds = parse_catalogue(CATALOGUE).datasets[0]
     with pytest.raises(TooLargeError, match="7JUdWyAy4fmjBSWT"):
-        list(parse_landed(_landed(), reference / ESTAT / "footer2.xml", ds, DIMS))
+        _load(reference / ESTAT / "footer2.xml", ds, DIMS)
 
 
 def test_doctype_after_a_long_prolog_is_still_refused(tmp_path):
@@ -118,7 +129,7 @@ def test_doctype_after_a_long_prolog_is_still_refused(tmp_path):
                     + "</u:DataSet></m:StructureSpecificData>")
     ds = parse_catalogue(CATALOGUE).datasets[0]
     with pytest.raises(MalformedPayloadError, match="isoc_test.*DOCTYPE"):
-        list(parse_landed(_landed(), body, ds, DIMS))
+        _load(body, ds, DIMS)
 
 
 def test_malformed_structure_specific_xml_names_the_request(tmp_path):
@@ -126,4 +137,20 @@ def test_malformed_structure_specific_xml_names_the_request(tmp_path):
     body.write_text(SS_HEAD + _series("DE", {2020: "1"})[:-12])
     ds = parse_catalogue(CATALOGUE).datasets[0]
     with pytest.raises(MalformedPayloadError, match=r"isoc_test.*eurostat/data/x.*malformed"):
-        list(parse_landed(_landed(), body, ds, DIMS))
+        _load(body, ds, DIMS)
+
+
+@pytest.mark.parametrize("edit, text", [
+    (lambda t: t.replace('indic_is="E_CC" unit="PC_ENT" geo="FR"',
+                         'indic_is="E_NEW" unit="PC_ENT" geo="FR"'),
+     "unknown indic_is codes: ['E_NEW']"),
+    (lambda t: t.replace('OBS_VALUE="4"', 'OBS_VALUE="n/a"'), "non-numeric OBS_VALUE: ['n/a']"),
+])
+def test_unmapped_codes_and_bad_values_are_named(tmp_path, edit, text):
+    body = tmp_path / "m.xml"
+    body.write_text(edit(SS_HEAD + _series("DE", {2020: "1"}) + _series("FR", {2020: "4"})
+                         + "</u:DataSet></m:StructureSpecificData>"))
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(SchemaError) as info:
+        _load(body, ds, DIMS, chunk_rows=1)
+    assert text in str(info.value) and "isoc_test" in str(info.value)

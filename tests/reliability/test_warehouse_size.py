@@ -1,0 +1,36 @@
+"""Identical runs keep the published file's size bounded (issue 18.14): DuckDB reuses the blocks
+a replaced table freed, and the file is its blocks and a header, nothing that accumulates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
+from tests.reliability.conftest import query
+from tests.replay.conftest import materialize_against
+
+HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
+
+
+def _blocks(db: Path) -> tuple[int, int, int]:
+    (total, free, block_size), = query(
+        db, "select total_blocks, free_blocks, block_size from pragma_database_size()")
+    return total, free, block_size
+
+
+def test_five_identical_runs_do_not_grow_the_published_file(tmp_path):
+    db = tmp_path / "kmu.duckdb"
+    blocks = []
+    with ReplayServer(DEMO_SNAPSHOT) as server:
+        for _ in range(5):
+            assert materialize_against(server, tmp_path).success
+            blocks.append(_blocks(db))
+            total, _, block_size = blocks[-1]
+            assert db.stat().st_size <= HEADER_BYTES + total * block_size
+    assert query(db, "select count(*) from meta.runs") == [(5,)]
+    # run 1 built from nothing; from run 2 on each run replaces the models with the same
+    # rows, and the blocks they free are what the next run writes into (meta.runs grows by a
+    # row a run: at most one block more)
+    totals = [total for total, _, _ in blocks]
+    assert max(totals[2:]) <= totals[1] + 1, blocks
+    assert all(free <= total // 4 for total, free, _ in blocks), blocks
