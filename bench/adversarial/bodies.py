@@ -4,7 +4,7 @@ redirects, echoed credentials."""
 
 from __future__ import annotations
 
-import gzip
+import functools
 import io
 import json
 import time
@@ -78,18 +78,34 @@ def laughs(depth: int = 10) -> bytes:
     return b"".join(entities)
 
 
+@functools.cache
 def compressed_zeros(encoding: str, size: int) -> bytes:
-    """`size` zero bytes, gzip- or deflate-compressed: a ratio bomb of about 1000x."""
-    if encoding == "gzip":
-        return gzip.compress(b"\0" * size, compresslevel=9)
-    return zlib.compress(b"\0" * size, 9)
+    """`size` zero bytes, gzip- or deflate-compressed a MiB at a time: a ratio bomb of about
+    1000x that never sits in memory inflated."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+    chunk = bytes(MB)
+    parts = [packer.compress(chunk) for _ in range(size // MB)]
+    return b"".join([*parts, packer.flush()])
+
+
+Body = bytes | Callable[[], bytes]
+
+
+def built(body: Body) -> bytes:
+    """Large hostile bodies are built when first served, so listing the cases stays cheap."""
+    return body() if callable(body) else body
+
+
+def served(body: Body, ctype: str) -> Callable:
+    return lambda h, _b, _c: h.raw(200, built(body), ctype)
 
 
 # --- faults beyond tests/reliability/faults.py ---------------------------------------------------
 
-def encoded(content: bytes, ctype: str, encoding: str) -> Callable:
+def encoded(content: Body, ctype: str, encoding: str) -> Callable:
     """A body sent with a Content-Encoding header (the client inflates it while it arrives)."""
-    return lambda h, _b, _c: h.raw(200, content, ctype, headers={"Content-Encoding": encoding})
+    return lambda h, _b, _c: h.raw(200, built(content), ctype,
+                                   headers={"Content-Encoding": encoding})
 
 
 def drip(seconds_per_byte: float, give_up_after: float = 40.0) -> Callable:

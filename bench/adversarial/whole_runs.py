@@ -20,7 +20,7 @@ from tests.reliability.secrets_scan import find_secrets
 
 # Eurostat and DESI cases: the fault server matches paths, and every GENESIS table shares
 # /genesis/data/tablefile, so a GENESIS case would hit all three tables (per dataset in hostile)
-CASES = ("flag-mathtext-dollars", "xxe-after-70k-prolog", "gzip-bomb-256mb", "header-only-200",
+CASES = ("flag-mathtext-dollars", "xxe-after-70k-prolog", "gzip-bomb-1gib", "header-only-200",
          "redirect-off-origin-308", "desi-html", "shortened-third")
 
 
