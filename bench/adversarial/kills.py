@@ -33,6 +33,7 @@ class KillsResult:
     processes_left: int = 0
     max_debris_bytes: int = 0
     killed_after_publish: int = 0
+    attempts_finished: int = 0  # runs that ended before their kill came
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -58,7 +59,9 @@ def _same_data(after: dict, before: dict) -> tuple[bool, bool]:
 
 
 def _kill_once(workdir: Path, rng: random.Random, run_seconds: float, number: int,
-               result: KillsResult) -> None:
+               result: KillsResult) -> float:
+    """One kill and the run after it; returns how long that run took (where the next kill
+    may land: a warm run, its bodies 304s, is much shorter than the first)."""
     data = workdir / "data"
     db = data / "kmu.duckdb"
     before = fingerprint(db)
@@ -69,8 +72,8 @@ def _kill_once(workdir: Path, rng: random.Random, run_seconds: float, number: in
     process = spawn_cli("run", "--replay", cwd=workdir)
     try:
         process.communicate(timeout=delay)
-        result.problems.append(f"kill {number}: the run ended before its kill at {delay:.1f}s")
-        return
+        result.attempts_finished += 1  # the run ended before its kill: none counted
+        return min(run_seconds, delay)
     except Exception:  # noqa: BLE001 (TimeoutExpired: still running, kill it now)
         process.send_signal(sig)
         process.communicate(timeout=60)
@@ -86,7 +89,7 @@ def _kill_once(workdir: Path, rng: random.Random, run_seconds: float, number: in
         result.problems.append(f"kill {number} ({sig.name} at {delay:.1f}s): {exc}")
     result.readable_last_good += last_good
     result.killed_after_publish += published
-    ok, _, err = _complete_run(workdir)
+    ok, next_seconds, err = _complete_run(workdir)
     result.next_run_ok += ok
     if not ok:
         result.problems.append(f"kill {number}: next run failed: {err}")
@@ -96,6 +99,7 @@ def _kill_once(workdir: Path, rng: random.Random, run_seconds: float, number: in
     result.debris_bounded += debris < DEBRIS_BOUND and not builds
     if not last_good:
         result.problems.append(f"kill {number} ({sig.name} at {delay:.1f}s): not last good")
+    return next_seconds
 
 
 def run_kills(workdir: Path, kills: int, budget_seconds: float, seed: int = 18,
@@ -111,7 +115,7 @@ def run_kills(workdir: Path, kills: int, budget_seconds: float, seed: int = 18,
     for number in range(kills):
         if time.monotonic() - started > budget_seconds:
             break
-        _kill_once(workdir, rng, run_seconds, number, result)
+        run_seconds = _kill_once(workdir, rng, run_seconds, number, result)
         progress(f"  kill {number + 1}: {result.readable_last_good}/{result.kills} last good, "
                  f"{result.next_run_ok} next runs ok, {result.processes_left} processes left")
     return result

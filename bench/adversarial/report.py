@@ -40,7 +40,8 @@ def figures_table(results: dict) -> str:
                      f"last good {k.readable_last_good}, next run ok {k.next_run_ok}, debris "
                      f"bounded {k.debris_bounded} (max {k.max_debris_bytes >> 10} KiB), "
                      f"processes left {k.processes_left}, killed after publish "
-                     f"{k.killed_after_publish}; " + "; ".join(k.problems)))
+                     f"{k.killed_after_publish}, runs that ended before their kill "
+                     f"{k.attempts_finished}; " + "; ".join(k.problems)))
     if "concurrent" in results:
         c = results["concurrent"]
         rows.append((f"concurrent refreshes ({c.groups} groups, {c.runs} runs)",
