@@ -153,7 +153,10 @@ def _build_dataset(entry: dict, maps: Mapping[str, Mapping[str, str]],
 
 def parse_catalogue(text: str) -> Catalogue:
     """Parse and validate catalogue TOML text."""
-    doc = tomllib.loads(text)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"the catalogue is not valid TOML: {exc}") from None
     sources = {}
     for name, spec in doc.get("sources", {}).items():
         _refuse_unknown(spec, _SOURCE_KEYS, f"catalogue source {name!r}")

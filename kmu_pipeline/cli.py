@@ -241,7 +241,11 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     with Warehouse(args.warehouse).read() as con:
-        frame = con.execute(args.sql).fetchdf()
+        result = con.execute(args.sql)
+        if result is None or result.description is None:  # "", a comment: nothing to show
+            print("error: the query holds no statement that returns rows", file=sys.stderr)
+            return 1
+        frame = result.fetchdf()
     print(frame.to_csv(index=False).rstrip("\n") if args.csv else frame.to_string(index=False))
     return 0
 

@@ -114,8 +114,8 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     with transaction(con):
         clock = time.perf_counter()
         create_table(con, incoming, model)
-        rows = sum(adapter.load(con, incoming, dataset, source, item,
-                                item.body_path(landing_root)) for item in landed)
+        rows = sum(_load_one(adapter, con, incoming, dataset, source, item, landing_root)
+                   for item in landed)
         seconds["load"] = time.perf_counter() - clock
         refuse_shrinking(con, dataset, rows, url)
         result = validate_table(con, incoming, model)
@@ -136,6 +136,17 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
                 column_comments=column_descriptions(model))
     seconds["swap"] = time.perf_counter() - clock  # with the commit
     return rows
+
+
+def _load_one(adapter, con, incoming: str, dataset: Dataset, source, item: Landed,
+              landing_root: Path) -> int:
+    """One body's rows; whatever breaks the reader names this body's request."""
+    try:
+        return adapter.load(con, incoming, dataset, source, item, item.body_path(landing_root))
+    except KmuError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (named and chained by unexpected)
+        raise unexpected(exc, dataset, item.url) from exc
 
 
 ACCEPT_DROP_ENV = "KMU_ACCEPT_DROP"  # comma-separated dataset names whose drop is accepted
@@ -274,7 +285,8 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
             create_table(con, dataset.table, model_of(dataset.model))
             record_status(con, dataset, report)
     except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)
-        report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset)
+        report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset,
+                                                                        client.last_url)
         report.failure_cases = getattr(exc, "failure_cases", None)
         (log.warning if isinstance(exc, SkippedError) else log.error)("%s", report.error)
         with warehouse.connect_build(run_id) as con:
@@ -292,12 +304,12 @@ def _keep(con, dataset: Dataset, report: IngestReport, checked: str) -> IngestRe
     return report
 
 
-def unexpected(exc: Exception, dataset: Dataset) -> KmuError:
+def unexpected(exc: Exception, dataset: Dataset, url: str = "") -> KmuError:
     """Whatever else a hostile or broken answer raises inside one dataset's refresh (an XML
     encoding expat cannot read, a field too large for the CSV reader, a number that overflows)
     fails that dataset, named, with the cause chained; the last good data stays."""
     first_line = (str(exc).splitlines() or [""])[0][:500]
     error = MalformedPayloadError(f"unexpected {type(exc).__name__} while reading the answer: "
-                                  f"{first_line}", dataset=dataset.name)
+                                  f"{first_line}", dataset=dataset.name, url=url)
     error.__cause__ = exc
     return error

@@ -21,6 +21,7 @@ UNITS = (
 )
 # Eurostat geo codes: countries (DE, EL, ...) and aggregates (EU27_2020, EU28, EA19, ...).
 GEO_PATTERN = r"^(?:[A-Z]{2}|(?:EU|EA|EEA|EFTA)\d{0,2}(?:_\d{4})?)$"
+FINITE_BOUND = 1e15  # beyond any count or share the agencies publish; infinity is refused
 OBSERVATION_KEY = ["source", "dataset", "indicator", "size_class", "nace", "geo", "unit", "year"]
 
 
@@ -41,7 +42,9 @@ class Observations(pa.DataFrameModel):
     geo: Series[str] = pa.Field(str_matches=GEO_PATTERN, description="Eurostat geo code")
     unit: Series[str] = pa.Field(isin=UNITS, description="Harmonised unit of value")
     year: Series[int] = pa.Field(ge=1990, le=2100, description="Reference year of the survey")
-    value: Series[float] = pa.Field(nullable=True, ge=0, description="Observed value")
+    # finite: an overflowing number (1e400) reads as infinity, which no agency publishes
+    value: Series[float] = pa.Field(nullable=True, ge=0, le=FINITE_BOUND,
+                                    description="Observed value")
     flag: Series[str] = pa.Field(
         nullable=True, str_length={"max_value": 8},
         description="Source's observation flag, verbatim "
@@ -110,7 +113,9 @@ class DesiRows(pa.DataFrameModel):
     unit_measure: Series[str] = pa.Field(
         description="Unit: pc_desi_sliders (dimension score 0-100), egov_score (weighted "
                     "contribution), pc_ent/pc_turn (raw share, 0-1), ...")
-    value: Series[float] = pa.Field(nullable=True, description="Value in unit_measure")
+    value: Series[float] = pa.Field(nullable=True, in_range={"min_value": -FINITE_BOUND,
+                                                             "max_value": FINITE_BOUND},
+                                    description="Value in unit_measure (finite)")
     flag: Series[str] = pa.Field(nullable=True, description="Source flag, verbatim")
     request_id: Series[str] = pa.Field(str_length={"min_value": 16, "max_value": 16},
                                        description="Landing id of the download")

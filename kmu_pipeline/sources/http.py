@@ -107,11 +107,14 @@ class HttpClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
         self._answered: dict[tuple[str, str], Landed] = {}
+        # the request whose answer is being read: named by errors that arise while reading it
+        self.last_url = ""
 
     def fetch_once(self, request: Request, base_url: str, **kwargs) -> Landed:
         """`fetch`, unless this client already has the answer: the structure a dataset's entry
         is checked against is also its release signal, and is asked once per refresh."""
         key = (request.request_id, base_url)
+        self.last_url = request.describe(base_url)
         if key not in self._answered:
             self._answered[key] = self.fetch(request, base_url, **kwargs)
         return self._answered[key]
@@ -133,6 +136,7 @@ class HttpClient:
             raise UpstreamError("the run's time budget is spent; not asked",
                                 dataset=request.dataset, url=request.describe(base_url))
         url = request.url(base_url)
+        self.last_url = request.describe(base_url)
         self.landing.sweep_partials(request)
         previous = self.landing.latest(request) if conditional and self.conditional else None
         retrying = Retrying(
