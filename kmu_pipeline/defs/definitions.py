@@ -1,6 +1,6 @@
 """The code location: workspace.yaml and `dagster dev` load `defs` from here."""
 
-from dagster import AssetsDefinition, Definitions
+from dagster import AssetsDefinition, Definitions, in_process_executor
 
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.assets import raw_assets
@@ -29,6 +29,8 @@ def build_definitions(resources: dict | None = None) -> Definitions:
         jobs=[refresh_all],
         schedules=[monthly_refresh],
         resources=resources or resources_from_env(),
+        # "Materialize" in the UI runs in one process, like the CLI (see schedules.py)
+        executor=in_process_executor,
     )
 
 
