@@ -1,13 +1,13 @@
 """One asset per seed and per SQL model; upstream deps come from the tables its SQL reads."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, asset
 
 from kmu_pipeline.catalogue import Catalogue, load_catalogue
-from kmu_pipeline.defs.metadata import table_metadata
-from kmu_pipeline.defs.publish import finish_step, publish_metadata
+from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
+from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.sql_models import (
     Seed,
@@ -24,20 +24,19 @@ def table_key(table: str) -> AssetKey:
 
 
 def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, file: str,
+                 version: str,
                  build: Callable[[duckdb.DuckDBPyConnection], int]) -> AssetsDefinition:
     """An asset that builds one table in the run's build, then ends its step (and publishes
     when it is the run's last)."""
     @asset(key=table_key(table), deps=deps, group_name=table.split(".")[0],
            kinds={"duckdb", kind}, description=description or None,
-           metadata={"sql_file" if kind == "sql" else "seed_file": file})
-    def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+           metadata={"sql_file" if kind == "sql" else "seed_file": file},
+           owners=OWNERS, code_version=version)
+    def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         with warehouse.get().connect_build(context.run.run_id) as con:
             build(con)
             metadata = table_metadata(con, table)
-        published = finish_step(context, warehouse)
-        if published is not None:
-            metadata.update(publish_metadata(published, warehouse.get()))
-        return MaterializeResult(metadata=metadata)
+        yield from conclude(context, warehouse, metadata)
 
     return _table
 
@@ -45,11 +44,13 @@ def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, 
 def build_sql_asset(model: SqlModel) -> AssetsDefinition:
     return _table_asset(model.table, [table_key(t) for t in model.depends_on], model.description,
                         "sql", str(model.path.name) if model.path else "generated from catalogue",
-                        lambda con: run_model(con, model))
+                        code_version(model.sql), lambda con: run_model(con, model))
 
 
 def build_seed_asset(seed: Seed) -> AssetsDefinition:
     return _table_asset(seed.table, [], seed.description, "csv", seed.path.name,
+                        code_version(seed.path.read_text(encoding="utf-8"),
+                                     seed.path.with_suffix(".toml").read_text(encoding="utf-8")),
                         lambda con: load_seed(con, seed))
 
 
