@@ -20,11 +20,11 @@ from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
 from kmu_pipeline.defs.assets import raw_key
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
-from kmu_pipeline.defs.sql import table_key
+from kmu_pipeline.defs.sql import MARTS, table_key
 from kmu_pipeline.desi import DESI_MART, MAX_DIFFERENCE, integration_reproduction
 from kmu_pipeline.harmonisation import COMPARISON, DEFAULT_THRESHOLD, source_differences
 from kmu_pipeline.schemas import Observations, model_of
-from kmu_pipeline.sql_models import OBSERVATIONS
+from kmu_pipeline.sql_models import OBSERVATIONS, discover_models
 from kmu_pipeline.validation import validate_table
 
 SCHEMA_CHECK = "schema"
@@ -97,7 +97,62 @@ def desi_integration_reproduced(context: AssetCheckExecutionContext,
                         check_result=AssetCheckResult(passed=passed, metadata=result))
 
 
+# Marts the demo snapshot leaves empty, and why: their emptiness warns (yellow), never blocks.
+# Every other mart must have rows.
+MAY_BE_EMPTY = {
+    "marts.firms_behind": "needs the enterprise register (GENESIS 52111), which the demo "
+                          "snapshot holds no rows of",
+}
+# By the naming rule (STYLE.md: units as suffix), a wide table's *_pct column is a share
+RANGES = {"_pct": (0.0, 100.0), "_count": (0.0, None)}
+
+
+def out_of_range(con, table: str) -> dict[str, int]:
+    """Rows per column of `table` outside its unit's range (*_pct in [0, 100], *_count >= 0)."""
+    columns = [c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name || '.' || table_name = ? "
+        "order by column_index", [table]).fetchall()]
+    bad = {}
+    for column in columns:
+        for suffix, (low, high) in RANGES.items():
+            if column.endswith(suffix):
+                count = con.execute(
+                    f'select count(*) from {table} where "{column}" < $low or '
+                    f'"{column}" > coalesce($high, "{column}")',
+                    {"low": low, "high": high}).fetchone()[0]
+                if count:
+                    bad[column] = int(count)
+    return bad
+
+
+def build_mart_check(table: str) -> AssetChecksDefinition:
+    """A mart has rows (unless MAY_BE_EMPTY says why not) and values in their units' range."""
+    may_be_empty = MAY_BE_EMPTY.get(table)
+
+    @asset_check(asset=table_key(table), name="rows_and_ranges", blocking=True,
+                 description=f"{table} has rows"
+                             + (f" (warns when empty: {may_be_empty})" if may_be_empty else "")
+                             + "; every *_pct value in [0, 100], every *_count >= 0")
+    def _mart(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator:
+        with warehouse.get().connect_build(context.run.run_id) as con:
+            rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+            bad = out_of_range(con, table)
+        metadata = {"dagster/row_count": rows,
+                    "out_of_range": MetadataValue.json(bad) if bad else "none"}
+        if bad or (not rows and not may_be_empty):
+            yield AssetCheckResult(passed=False, metadata=metadata)  # blocks: no publish
+            return
+        warn = AssetCheckSeverity.WARN
+        yield from conclude(context, warehouse, check_result=AssetCheckResult(
+            passed=bool(rows), severity=warn, metadata=metadata,
+            description=None if rows else f"empty: {may_be_empty}"))
+
+    return _mart
+
+
 def all_checks(catalogue: Catalogue | None = None) -> list:
     catalogue = catalogue or load_catalogue()
-    return [*(build_schema_check(ds) for ds in catalogue.datasets), observations_schema,
+    marts = [m.table for m in discover_models(catalogue) if m.schema == MARTS]
+    return [*(build_schema_check(ds) for ds in catalogue.datasets),
+            *(build_mart_check(table) for table in marts), observations_schema,
             stg_germany_sources_agree, desi_integration_reproduced]

@@ -29,6 +29,7 @@ from dagster import (
 )
 
 from kmu_pipeline.data_dictionary import write as write_dictionary
+from kmu_pipeline.defs.metadata import OWNERS
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.warehouse import PublishResult, Warehouse
 
@@ -128,7 +129,7 @@ def publish_metadata(result: PublishResult | None, wh: Warehouse) -> dict:
 
 
 def build_publish_asset(upstream: list[AssetKey]) -> AssetsDefinition:
-    @asset(key=PUBLISHED, deps=upstream, group_name="publish", kinds={"duckdb"},
+    @asset(key=PUBLISHED, deps=upstream, group_name="publish", kinds={"duckdb"}, owners=OWNERS,
            description="Publishes this run's build as the warehouse (one rename, the previous "
                        "file kept as kmu.prev.duckdb) and then the charts the run drew; readers "
                        "never see a mix of runs and are never blocked. Any run publishes at its "

@@ -9,6 +9,7 @@ from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.lineage import raw_inputs
 from kmu_pipeline.sql_models import (
     Seed,
     SqlModel,
@@ -17,6 +18,8 @@ from kmu_pipeline.sql_models import (
     load_seed,
     run_model,
 )
+
+MARTS = "marts"
 
 
 def table_key(table: str) -> AssetKey:
@@ -41,8 +44,11 @@ def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, 
     return _table
 
 
-def build_sql_asset(model: SqlModel) -> AssetsDefinition:
-    return _table_asset(model.table, [table_key(t) for t in model.depends_on], model.description,
+def build_sql_asset(model: SqlModel, raw_tables: tuple[str, ...] = ()) -> AssetsDefinition:
+    """`raw_tables`: the raw datasets the model reads through staging.observations, declared
+    so the asset graph shows which datasets feed which mart (lineage.py)."""
+    deps = sorted(set(model.depends_on) | set(raw_tables))
+    return _table_asset(model.table, [table_key(t) for t in deps], model.description,
                         "sql", str(model.path.name) if model.path else "generated from catalogue",
                         code_version(model.sql), lambda con: run_model(con, model))
 
@@ -55,6 +61,9 @@ def build_seed_asset(seed: Seed) -> AssetsDefinition:
 
 
 def sql_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
-    return ([build_seed_asset(seed) for seed in discover_seeds()]
-            + [build_sql_asset(model)
-               for model in discover_models(catalogue or load_catalogue())])
+    catalogue = catalogue or load_catalogue()
+    seeds, models = discover_seeds(), discover_models(catalogue)
+    feeds = raw_inputs(models, seeds, catalogue)
+    return ([build_seed_asset(seed) for seed in seeds]
+            + [build_sql_asset(model, feeds[model.table] if model.schema == MARTS else ())
+               for model in models])
