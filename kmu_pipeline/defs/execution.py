@@ -10,12 +10,17 @@ base URLs there. Steps of one run share the run's DuckDB build and take turns on
 short writes (Warehouse.connect_build); downloads, parsing and validation run side by side.
 """
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import psutil
 from dagster import (
     DagsterInstance,
     JobDefinition,
@@ -28,7 +33,10 @@ from kmu_pipeline.defs.definitions import build_definitions
 from kmu_pipeline.defs.resources import resources_from_env
 from kmu_pipeline.publication import is_leased
 
-PRELOAD = ["kmu_pipeline.defs.definitions"]
+# the forkserver imports these before it forks steps; owner_watch starts its watch_owner()
+PRELOAD = ["kmu_pipeline.defs.definitions", "kmu_pipeline.defs.owner_watch"]
+OWNER_ENV = "KMU_RUN_OWNER_PID"  # the CLI process that runs the job
+OWNER_POLL_SECONDS = 0.5
 TEMP_INSTANCE_PREFIX = "kmu-dagster-"  # what parallel runs of earlier versions left in /tmp
 HOME_DIR = "dagster_home"
 INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"
@@ -57,7 +65,29 @@ def quiet_loggers(verbose: bool) -> dict:
 
 def refresh_all_job() -> JobDefinition:
     """refresh_all with resources from the environment (reconstructed in every step process)."""
+    watch_owner()
     return build_definitions(resources_from_env()).resolve_job_def("refresh_all")
+
+
+def watch_owner() -> None:
+    """In a process a parallel run started (its forkserver, a step): end this process and all
+    it started as soon as the CLI that owns the run is gone, even SIGKILLed. Otherwise a step
+    holds its request and its log tails until they time out (issue 18.14); PR_SET_PDEATHSIG
+    does not reach them, as their parent is the forkserver, which outlives the CLI."""
+    owner = os.environ.get(OWNER_ENV)
+    if not owner or int(owner) == os.getpid():
+        return
+    threading.Thread(target=_end_when_gone, args=(psutil.Process(int(owner)),),
+                     name="kmu-owner-watch", daemon=True).start()
+
+
+def _end_when_gone(owner: psutil.Process) -> None:
+    while owner.is_running() and owner.status() != psutil.STATUS_ZOMBIE:
+        time.sleep(OWNER_POLL_SECONDS)
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def multiprocess_config(max_concurrent: int) -> dict:
@@ -74,6 +104,7 @@ def run_multiprocess(env: Mapping[str, str], max_concurrent: int, instance: Dags
                      tags: Mapping[str, str] | None = None) -> JobExecutionResult:
     """Execute refresh_all with `max_concurrent` step processes; `env` sets KMU_* for them."""
     os.environ.update(env)
+    os.environ[OWNER_ENV] = str(os.getpid())
     return execute_job(reconstructable(refresh_all_job), instance=instance,
                        run_config={**(run_config or {}), **multiprocess_config(max_concurrent)},
                        tags=tags)
