@@ -53,7 +53,9 @@ def build_chart_asset(name: str, file_name: str, mart: str,
         metadata = {
             "path": MetadataValue.path(str(wh.charts_dir / file_name)),  # once published
             "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
-            "plotted_values": MetadataValue.md(data.head(60).to_markdown(index=False)),
+            "plotted_values": MetadataValue.md(  # NULL shown empty, not as nan
+                data.head(60).astype(object).where(data.head(60).notna(), "")
+                .to_markdown(index=False)),
             "rows_plotted": len(data),
         }
         yield from conclude(context, warehouse, metadata)
