@@ -39,7 +39,8 @@ OWNER_ENV = "KMU_RUN_OWNER_PID"  # the CLI process that runs the job
 OWNER_POLL_SECONDS = 0.5
 TEMP_INSTANCE_PREFIX = "kmu-dagster-"  # what parallel runs of earlier versions left in /tmp
 HOME_DIR = "dagster_home"
-INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"
+# offline by default: no telemetry, no "join the community" dialog (it loads dagster.io)
+INSTANCE_SETTINGS = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 
 
 def project_home(warehouse: Path) -> Path:

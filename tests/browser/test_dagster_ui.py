@@ -30,6 +30,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from kmu_pipeline.defs.execution import INSTANCE_SETTINGS
 from kmu_pipeline.replay import DEMO_SNAPSHOT
 from kmu_pipeline.warehouse import Warehouse
 from tests.processes import alive
@@ -109,6 +110,7 @@ def dagster_ui(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "home"
     home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS)  # the project's instance settings
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(home))
         with DagsterInstance.get() as instance:
@@ -166,13 +168,6 @@ def _wait_for(driver, condition, what: str, name: str) -> None:
         print(f"screenshot: {shot}")
 
 
-def _skip_welcome(driver) -> None:
-    """A new browser profile is greeted with a "Join the Dagster community" dialog."""
-    for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
-        if button.is_displayed():
-            button.click()
-
-
 def _wait_text(driver, text: str, name: str) -> None:
     _wait_for(driver, lambda d: text in d.find_element(By.TAG_NAME, "body").text, repr(text),
               name)
@@ -193,7 +188,6 @@ def test_asset_list_and_materialisation_metadata(dagster_ui, browser):
 def test_chart_image_mart_check_and_freshness(dagster_ui, browser):
     browser.get(f"{dagster_ui.url}/assets/charts/cloud_gap_trend")
     _wait_text(browser, "rows_plotted", "dagster_chart_metadata")
-    _skip_welcome(browser)
     row = browser.find_element(By.XPATH, "//tr[td[normalize-space()='chart']]")
     row.find_element(By.XPATH, ".//*[normalize-space()='[Show Markdown]']").click()
     _wait_for(browser, lambda d: [i for i in d.find_elements(By.TAG_NAME, "img")
@@ -217,7 +211,6 @@ def test_one_mart_materialised_from_the_ui_is_published(dagster_ui, browser):
             runs_before = set(instance.get_run_ids())
             browser.get(f"{dagster_ui.url}/assets/marts/adoption_gaps")
             _wait_text(browser, "Materialize", "dagster_mart_before_run")
-            _skip_welcome(browser)
             button = browser.find_element(
                 By.XPATH, "//button[.//*[normalize-space()='Materialize'] or "
                           "normalize-space()='Materialize']")
