@@ -47,6 +47,7 @@ PAGE_DEADLINE_S = 120
 STOP_GRACE_S = 30
 RUN_POLL_S = 1
 RUN_POLLS = 600  # a one-mart run takes about 15 s on an idle machine
+LAUNCH_POLLS = 120  # the UI records the run it launches within a second or two
 
 
 @dataclass
@@ -207,19 +208,22 @@ def test_one_mart_materialised_from_the_ui_is_published(dagster_ui, browser):
         with DagsterInstance.get() as instance:
             runs_before = set(instance.get_run_ids())
             browser.get(f"{dagster_ui.url}/assets/marts/adoption_gaps")
-            _wait_text(browser, "Materialize", "dagster_mart_before_run")
+            _wait_text(browser, "Latest materialization", "dagster_mart_before_run")
             button = browser.find_element(
                 By.XPATH, "//button[.//*[normalize-space()='Materialize'] or "
                           "normalize-space()='Materialize']")
+            _wait_for(browser, lambda _: button.is_enabled(), "an enabled Materialize button",
+                      "dagster_mart_before_run")
             button.click()
             run = None
-            for _ in range(RUN_POLLS):
+            for polls in range(RUN_POLLS):
                 new = set(instance.get_run_ids()) - runs_before
                 run = instance.get_run_by_id(new.pop()) if new else None
                 if run is not None and run.is_finished:
                     break
+                assert run is not None or polls < LAUNCH_POLLS, "the click launched no run"
                 time.sleep(RUN_POLL_S)
-            assert run is not None and run.is_finished, "the UI launched no run, or it hung"
+            assert run.is_finished, f"run {run.run_id} did not finish (hung?)"
             assert run.is_success, [e.message for e in instance.all_logs(run.run_id)
                                     if e.dagster_event and e.dagster_event.is_failure]
             assert run.asset_selection == {AssetKey(["marts", "adoption_gaps"])}
