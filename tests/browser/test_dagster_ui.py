@@ -47,6 +47,10 @@ PAGE_DEADLINE_S = 120
 STOP_GRACE_S = 30
 RUN_POLL_S = 1
 RUN_POLLS = 600  # a one-mart run takes about 15 s on an idle machine
+IMMEDIATE_LAUNCH = """run_coordinator:
+  module: dagster.core.run_coordinator
+  class: DefaultRunCoordinator
+"""
 LAUNCH_POLLS = 120  # the UI records the run it launches within a second or two
 
 
@@ -111,7 +115,9 @@ def dagster_ui(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS)  # the project's instance settings
+    # the project's instance settings; runs launched at once, as there is no daemon to take
+    # them from a queue (`dagster dev` starts one)
+    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS + IMMEDIATE_LAUNCH)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(home))
         with DagsterInstance.get() as instance:
