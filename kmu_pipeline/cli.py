@@ -1,6 +1,7 @@
 """kmu-pipeline: run the refresh, list the catalogue, query the warehouse.
 
-Thin over the same definitions Dagster loads: `run` executes the refresh_all job in process.
+Thin over the same definitions Dagster loads: `run` executes the refresh_all job, recorded in the
+project's Dagster instance (the one `dagster dev` shows with the same DAGSTER_HOME).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="N",
                      help="run up to N steps at once, each in its own process (Dagster's "
                           "multiprocess executor); default 1 = in this process")
+    run.add_argument("--verbose", action="store_true",
+                     help="print Dagster's event stream instead of one line per asset")
     sub.add_parser("datasets", help="list the catalogue")
     catalogue = sub.add_parser("catalogue", help="the dataset catalogue")
     catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
@@ -102,24 +105,36 @@ def _base_urls(stack: contextlib.ExitStack, replay: str | None) -> dict[str, str
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kmu_pipeline.defs.definitions import build_definitions
-    from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+    import uuid
+
+    from kmu_pipeline.defs.execution import project_instance, quiet_loggers
+    from kmu_pipeline.defs.progress import RUN_TAG, Progress
 
     if not args.replay:
         _announce_skipped_sources()
+    tags = {RUN_TAG: uuid.uuid4().hex}
     with contextlib.ExitStack() as stack:
         urls = _base_urls(stack, args.replay)
-        if args.parallel > 1:
-            result = _run_parallel(args, urls)
-        else:
-            defs = build_definitions({
-                "warehouse": WarehouseResource(path=args.warehouse),
-                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls,
-                                           force_refresh=args.force),
-            })
-            result = defs.resolve_job_def("refresh_all").execute_in_process(
-                raise_on_error=False)
+        instance = stack.enter_context(project_instance(Path(args.warehouse)))
+        if not args.verbose:  # the progress lines say what happens, one per asset
+            stack.enter_context(Progress(instance, tags[RUN_TAG]))
+        run = _run_parallel if args.parallel > 1 else _run_in_process
+        result = run(args, urls, instance, quiet_loggers(args.verbose), tags)
     return _report_run(Warehouse(args.warehouse), result)
+
+
+def _run_in_process(args: argparse.Namespace, urls: dict[str, str], instance, run_config: dict,
+                    tags: dict[str, str]):
+    from kmu_pipeline.defs.definitions import build_definitions
+    from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+
+    defs = build_definitions({
+        "warehouse": WarehouseResource(path=args.warehouse),
+        "sources": SourcesResource(landing_dir=args.landing, base_urls=urls,
+                                   force_refresh=args.force),
+    })
+    return defs.resolve_job_def("refresh_all").execute_in_process(
+        run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
@@ -157,7 +172,8 @@ def _announce_skipped_sources() -> None:
             print(f"skipping {name} ({len(datasets)} datasets): {why}", file=sys.stderr)
 
 
-def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
+def _run_parallel(args: argparse.Namespace, urls: dict[str, str], instance, run_config: dict,
+                  tags: dict[str, str]):
     """Step processes read their resources from KMU_* variables (defs/execution.py)."""
     from kmu_pipeline.defs.execution import run_multiprocess
     from kmu_pipeline.defs.resources import FORCE_ENV
@@ -167,7 +183,7 @@ def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
            FORCE_ENV: "1" if args.force else ""}
     sources = load_catalogue().sources
     env.update({sources[name].base_url_env: url for name, url in urls.items()})
-    return run_multiprocess(env, args.parallel)
+    return run_multiprocess(env, args.parallel, instance, run_config, tags)
 
 
 def _report_run(warehouse: Warehouse, result) -> int:
@@ -280,7 +296,11 @@ COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "catalogue": cmd_catalogue
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    quiet = args.command == "run" and not args.verbose  # the progress lines replace the log
+    logging.basicConfig(level=logging.CRITICAL if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    if quiet:  # the multiprocess executor's engine events bypass the run's console logger
+        logging.getLogger("dagster").setLevel(logging.CRITICAL)
     try:
         return COMMANDS[args.command](args)
     except (KmuError, CatalogueError, OSError, duckdb.Error) as exc:

@@ -1,5 +1,12 @@
-"""Raw assets: one per catalogue entry, whatever its source and table model, by one factory."""
+"""Raw assets: one per catalogue entry, whatever its source and table model, by one factory.
 
+Each raw asset carries a `refresh` check (this run's answer was accepted: fetched, parsed and
+valid; on failure the last good table is kept and marked stale) and a freshness policy matched
+to its source's release rhythm; checks.py adds the blocking `schema` check of the table itself.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
 
 from dagster import (
     AssetCheckResult,
@@ -8,19 +15,37 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    MaterializeResult,
+    FreshnessPolicy,
     MetadataValue,
     asset,
 )
 
 from kmu_pipeline.catalogue import Catalogue, Dataset
-from kmu_pipeline.defs.metadata import table_metadata
-from kmu_pipeline.defs.publish import finish_step, publish_metadata
+from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
+from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
-from kmu_pipeline.ingest import IngestReport, refresh_dataset
+from kmu_pipeline.ingest import IngestReport, entry_digest, refresh_dataset
 from kmu_pipeline.schemas import column_descriptions, model_of
 
-SCHEMA_CHECK = "schema"
+REFRESH_CHECK = "refresh"
+
+# How often each source publishes, as (warn, fail) windows since the last materialisation.
+# Eurostat's ICT usage survey (isoc_*) and its codelists, and Destatis' 52911 (the same survey)
+# and 52111 (the enterprise register) are annual: a dataset not refreshed for 13 months has
+# missed a release (fail); two missed monthly refreshes warn. DESI 2020 is one closed edition
+# (the index was discontinued after 2022): no policy.
+RELEASE_RHYTHM = {
+    "eurostat": (timedelta(days=62), timedelta(days=400)),
+    "genesis": (timedelta(days=62), timedelta(days=400)),
+}
+
+
+def freshness_policy(dataset: Dataset) -> FreshnessPolicy | None:
+    windows = RELEASE_RHYTHM.get(dataset.source)
+    if windows is None:
+        return None
+    warn, fail = windows
+    return FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
 
 
 def raw_key(dataset: Dataset) -> AssetKey:
@@ -42,18 +67,29 @@ def _report_metadata(report: IngestReport) -> dict:
     return meta
 
 
-def _schema_check(report: IngestReport) -> AssetCheckResult:
-    """The pandera result of this run's data (the table itself keeps the last good data)."""
+def _status_metadata(con, dataset: Dataset) -> dict:
+    """When the table last took a good answer (a stale dataset keeps an older one)."""
+    row = con.execute("select status, last_success_at from meta.dataset_status "
+                      "where dataset = ?", [dataset.table]).fetchone()
+    status, last_success = row if row else ("never loaded", None)
+    return {"dataset_status": MetadataValue.text(status),
+            "last_success_at": MetadataValue.text(str(last_success or "never"))}
+
+
+def _refresh_check(report: IngestReport) -> AssetCheckResult:
+    """Whether this run's answer was accepted (the table itself keeps the last good data)."""
     if report.ok:
-        return AssetCheckResult(check_name=SCHEMA_CHECK, passed=True,
+        return AssetCheckResult(check_name=REFRESH_CHECK, passed=True,
                                 metadata={"rows_validated": report.rows})
     metadata = {"error": MetadataValue.text(str(report.error)),
                 "error_type": MetadataValue.text(type(report.error).__name__)}
     if report.failure_cases is not None and len(report.failure_cases):
         metadata["failure_cases"] = MetadataValue.md(
             report.failure_cases.head(20).to_markdown(index=False))
-    return AssetCheckResult(check_name=SCHEMA_CHECK, passed=False,
-                            severity=AssetCheckSeverity.ERROR, metadata=metadata)
+    # skipped (no credentials for the source): nothing was asked, so it warns, never fails
+    severity = AssetCheckSeverity.WARN if report.status == "skipped" else AssetCheckSeverity.ERROR
+    return AssetCheckResult(check_name=REFRESH_CHECK, passed=False, severity=severity,
+                            metadata={**metadata, "status": report.status})
 
 
 def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
@@ -68,13 +104,16 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
         description=f"{dataset.title} ({dataset.source} {dataset.code}) -> {dataset.table}",
         metadata={"catalogue_entry": dataset.name, "source_code": dataset.code,
                   "verified": dataset.verified or "-"},
+        owners=OWNERS, code_version=code_version(entry_digest(dataset), model.__name__),
+        freshness_policy=freshness_policy(dataset),
         check_specs=[AssetCheckSpec(
-            SCHEMA_CHECK, asset=key,
-            description=f"This run's data passes the {model.__name__} pandera schema; on "
-                        f"failure the last good table is kept and marked stale")],
+            REFRESH_CHECK, asset=key,
+            description=f"This run's answer was fetched, read and passes the {model.__name__} "
+                        f"pandera schema; on failure the last good table is kept and marked "
+                        f"stale, every other dataset still publishes and the run fails")],
     )
     def _raw(context: AssetExecutionContext, warehouse: WarehouseResource,
-             sources: SourcesResource) -> MaterializeResult:
+             sources: SourcesResource) -> Iterator:
         wh = warehouse.get()
         run = context.instance.get_run_record_by_id(context.run.run_id)
         client = sources.client(run_started=run.start_time if run else None)
@@ -83,16 +122,14 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
                                  run_id=context.run.run_id)
         with wh.connect_build(context.run.run_id) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}
+            metadata.update(_status_metadata(con, dataset))
             if has_last_update:
                 updates = con.execute(f"select string_agg(distinct last_update, ', ' order by "
                                       f"last_update) from {dataset.table}").fetchone()[0]
                 metadata["source_last_update"] = MetadataValue.text(updates or "not stated")
         if report.error is not None:  # last good table kept and marked stale; say so in red
             context.log.error(str(report.error))
-        published = finish_step(context, warehouse)  # the run's last step publishes it
-        if published is not None:
-            metadata.update(publish_metadata(published, wh))
-        return MaterializeResult(metadata=metadata, check_results=[_schema_check(report)])
+        yield from conclude(context, warehouse, metadata, check_results=[_refresh_check(report)])
 
     return _raw
 

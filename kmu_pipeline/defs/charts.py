@@ -6,14 +6,19 @@ leaves a picture naming it.
 """
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, asset
 
 from kmu_pipeline import charts
-from kmu_pipeline.defs.publish import finish_step, publish_metadata
+from kmu_pipeline.defs.metadata import OWNERS, code_version
+from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import table_key
+
+# the drawing code of every chart is charts.py: one version for all of them
+CHARTS_VERSION = code_version(Path(charts.__file__).read_text(encoding="utf-8"))
 
 CHARTS = {
     # asset name -> (file name, mart it reads, drawing function(con, path, run_id))
@@ -40,8 +45,9 @@ CHARTS = {
 def build_chart_asset(name: str, file_name: str, mart: str,
                       draw: Callable) -> AssetsDefinition:
     @asset(key=["charts", name], deps=[table_key(mart)], group_name="charts",
-           kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}")
-    def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+           kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}",
+           owners=OWNERS, code_version=CHARTS_VERSION)
+    def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         wh = warehouse.get()
         staged = wh.build_charts_dir(context.run.run_id) / file_name
         with wh.connect_build(context.run.run_id) as con:
@@ -50,16 +56,15 @@ def build_chart_asset(name: str, file_name: str, mart: str,
         metadata = {
             "path": MetadataValue.path(str(wh.charts_dir / file_name)),  # once published
             "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
-            "plotted_values": MetadataValue.md(data.head(60).to_markdown(index=False)),
+            "plotted_values": MetadataValue.md(  # NULL shown empty, not as nan
+                data.head(60).astype(object).where(data.head(60).notna(), "")
+                .to_markdown(index=False)),
             "rows_plotted": len(data),
             # title, source with run, stale marker: what the PNG and SVG carry as metadata
             **{key: MetadataValue.text(text)
                for key, text in data.attrs.get("chart_metadata", {}).items() if text},
         }
-        published = finish_step(context, warehouse)
-        if published is not None:
-            metadata.update(publish_metadata(published, wh))
-        return MaterializeResult(metadata=metadata)
+        yield from conclude(context, warehouse, metadata)
 
     return _chart
 

@@ -1,8 +1,8 @@
 """The code location: workspace.yaml and `dagster dev` load `defs` from here."""
 
-from dagster import AssetsDefinition, Definitions
+from dagster import AssetsDefinition, Definitions, in_process_executor
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.defs.assets import raw_assets
 from kmu_pipeline.defs.charts import chart_assets
 from kmu_pipeline.defs.checks import all_checks
@@ -12,9 +12,9 @@ from kmu_pipeline.defs.schedules import monthly_refresh, refresh_all
 from kmu_pipeline.defs.sql import sql_assets
 
 
-def project_assets() -> list[AssetsDefinition]:
+def project_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
     """Every asset, publish last (it depends on all the others)."""
-    catalogue = load_catalogue()  # read once: every factory is handed the same records
+    catalogue = catalogue or load_catalogue()
     tables = [*raw_assets(catalogue), *sql_assets(catalogue)]
     # charts are drawn into the run's build folder and published with its warehouse
     pictures = chart_assets()
@@ -23,12 +23,15 @@ def project_assets() -> list[AssetsDefinition]:
 
 
 def build_definitions(resources: dict | None = None) -> Definitions:
+    catalogue = load_catalogue()  # read once: every factory is handed the same records
     return Definitions(
-        assets=project_assets(),
-        asset_checks=all_checks(),
+        assets=project_assets(catalogue),
+        asset_checks=all_checks(catalogue),
         jobs=[refresh_all],
         schedules=[monthly_refresh],
         resources=resources or resources_from_env(),
+        # "Materialize" in the UI runs in one process, like the CLI (see schedules.py)
+        executor=in_process_executor,
     )
 
 

@@ -8,18 +8,28 @@ So "Materialize" on one raw asset, one mart or one chart publishes exactly that,
 the published generation, and `warehouse/published` selected alone has nothing to publish and
 says so. A failed step leaves the plan incomplete: nothing of the run is published, and the
 next run sweeps its build.
+
+A dataset whose refresh failed keeps its last good table (marked stale) and the run goes on, so
+every other dataset still reaches the marts and is published; the step that published then fails,
+naming each dataset of the run that failed, so Dagster records a failed run that alerting and run
+retries see (`conclude`).
 """
 
+from collections.abc import Iterator
+
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from kmu_pipeline.data_dictionary import write as write_dictionary
+from kmu_pipeline.defs.metadata import OWNERS
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.warehouse import PublishResult, Warehouse
 
@@ -40,6 +50,39 @@ def finish_step(context, warehouse: WarehouseResource) -> PublishResult | None:
     op_context = getattr(context, "op_execution_context", context)
     run, step = op_context.run, str(op_context.op_handle)
     return _finish(warehouse.get(), run.run_id, step, planned_steps(run, op_context.job_def))
+
+
+def conclude(context, warehouse: WarehouseResource, metadata: dict | None = None,
+             check_results: list[AssetCheckResult] | None = None,
+             check_result: AssetCheckResult | None = None) -> Iterator:
+    """End an asset step (yields its MaterializeResult with `metadata`) or a check step (yields
+    `check_result`): note the step done, publishing when it is the run's last, and then fail the
+    step if the publish kept a dataset whose refresh failed in this run."""
+    published = finish_step(context, warehouse)
+    if check_result is not None:
+        yield check_result
+    else:
+        extra = publish_metadata(published, warehouse.get()) if published is not None else {}
+        yield MaterializeResult(metadata={**(metadata or {}), **extra},
+                                check_results=check_results or [])
+    failed = failed_in_run(context, published)
+    if failed:
+        raise Failure(
+            description=f"published generation {published.generation}, but "
+                        f"{len(failed)} dataset(s) of this run failed and kept their last good "
+                        f"table: " + "; ".join(f"{d}: {e}" for d, e in failed),
+            metadata={"failed_datasets": MetadataValue.text(", ".join(d for d, _ in failed))})
+
+
+def failed_in_run(context, published: PublishResult | None) -> list[tuple[str, str]]:
+    """(table, error) of the published stale datasets whose raw step ran in this run (a
+    dataset stale since an earlier run is not this run's failure)."""
+    if published is None or not published.published:
+        return []
+    op_context = getattr(context, "op_execution_context", context)
+    planned = planned_steps(op_context.run, op_context.job_def)
+    return [(table, error) for table, error in published.stale
+            if table.replace(".", "__") in planned]
 
 
 def _finish(wh: Warehouse, run_id: str, step: str, planned: set[str]) -> PublishResult | None:
@@ -86,13 +129,12 @@ def publish_metadata(result: PublishResult | None, wh: Warehouse) -> dict:
 
 
 def build_publish_asset(upstream: list[AssetKey]) -> AssetsDefinition:
-    @asset(key=PUBLISHED, deps=upstream, group_name="publish", kinds={"duckdb"},
+    @asset(key=PUBLISHED, deps=upstream, group_name="publish", kinds={"duckdb"}, owners=OWNERS,
            description="Publishes this run's build as the warehouse (one rename, the previous "
                        "file kept as kmu.prev.duckdb) and then the charts the run drew; readers "
                        "never see a mix of runs and are never blocked. Any run publishes at its "
                        "last step; selected alone, this has nothing to publish")
-    def _publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        result = finish_step(context, warehouse)
-        return MaterializeResult(metadata=publish_metadata(result, warehouse.get()))
+    def _publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
+        yield from conclude(context, warehouse)
 
     return _publish

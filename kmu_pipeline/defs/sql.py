@@ -1,14 +1,15 @@
 """One asset per seed and per SQL model; upstream deps come from the tables its SQL reads."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, asset
 
 from kmu_pipeline.catalogue import Catalogue, load_catalogue
-from kmu_pipeline.defs.metadata import table_metadata
-from kmu_pipeline.defs.publish import finish_step, publish_metadata
+from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
+from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.lineage import raw_inputs
 from kmu_pipeline.sql_models import (
     Seed,
     SqlModel,
@@ -18,42 +19,51 @@ from kmu_pipeline.sql_models import (
     run_model,
 )
 
+MARTS = "marts"
+
 
 def table_key(table: str) -> AssetKey:
     return AssetKey(table.split("."))
 
 
 def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, file: str,
+                 version: str,
                  build: Callable[[duckdb.DuckDBPyConnection], int]) -> AssetsDefinition:
     """An asset that builds one table in the run's build, then ends its step (and publishes
     when it is the run's last)."""
     @asset(key=table_key(table), deps=deps, group_name=table.split(".")[0],
            kinds={"duckdb", kind}, description=description or None,
-           metadata={"sql_file" if kind == "sql" else "seed_file": file})
-    def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+           metadata={"sql_file" if kind == "sql" else "seed_file": file},
+           owners=OWNERS, code_version=version)
+    def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         with warehouse.get().connect_build(context.run.run_id) as con:
             build(con)
             metadata = table_metadata(con, table)
-        published = finish_step(context, warehouse)
-        if published is not None:
-            metadata.update(publish_metadata(published, warehouse.get()))
-        return MaterializeResult(metadata=metadata)
+        yield from conclude(context, warehouse, metadata)
 
     return _table
 
 
-def build_sql_asset(model: SqlModel) -> AssetsDefinition:
-    return _table_asset(model.table, [table_key(t) for t in model.depends_on], model.description,
+def build_sql_asset(model: SqlModel, raw_tables: tuple[str, ...] = ()) -> AssetsDefinition:
+    """`raw_tables`: the raw datasets the model reads through staging.observations, declared
+    so the asset graph shows which datasets feed which mart (lineage.py)."""
+    deps = sorted(set(model.depends_on) | set(raw_tables))
+    return _table_asset(model.table, [table_key(t) for t in deps], model.description,
                         "sql", str(model.path.name) if model.path else "generated from catalogue",
-                        lambda con: run_model(con, model))
+                        code_version(model.sql), lambda con: run_model(con, model))
 
 
 def build_seed_asset(seed: Seed) -> AssetsDefinition:
     return _table_asset(seed.table, [], seed.description, "csv", seed.path.name,
+                        code_version(seed.path.read_text(encoding="utf-8"),
+                                     seed.path.with_suffix(".toml").read_text(encoding="utf-8")),
                         lambda con: load_seed(con, seed))
 
 
 def sql_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
-    return ([build_seed_asset(seed) for seed in discover_seeds()]
-            + [build_sql_asset(model)
-               for model in discover_models(catalogue or load_catalogue())])
+    catalogue = catalogue or load_catalogue()
+    seeds, models = discover_seeds(), discover_models(catalogue)
+    feeds = raw_inputs(models, seeds, catalogue)
+    return ([build_seed_asset(seed) for seed in seeds]
+            + [build_sql_asset(model, feeds[model.table] if model.schema == MARTS else ())
+               for model in models])

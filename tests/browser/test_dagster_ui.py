@@ -1,5 +1,7 @@
 """The Dagster UI, in headless Chromium: the asset graph lists the assets, an asset's page
-shows its last materialisation with metadata. Screenshots go to test-artifacts/.
+shows its last materialisation with metadata, a chart's metadata, a mart's check, a raw asset's
+freshness policy; one asset materialised from the UI publishes like the CLI. Screenshots go to
+test-artifacts/.
 
 The run is materialised in process (one process, however loaded the machine) into a persistent
 Dagster instance at a temp DAGSTER_HOME, which the webserver then shows. Waits have deadlines
@@ -16,18 +18,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from kmu_pipeline.defs.execution import INSTANCE_SETTINGS
 from kmu_pipeline.replay import DEMO_SNAPSHOT
+from kmu_pipeline.warehouse import Warehouse
+from tests.processes import alive
 from tests.replay.conftest import materialize_all
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +45,20 @@ BIN = Path(sys.executable).parent
 SERVER_DEADLINE_S = 300
 PAGE_DEADLINE_S = 120
 STOP_GRACE_S = 30
+RUN_POLL_S = 1
+RUN_POLLS = 600  # a one-mart run takes about 15 s on an idle machine
+IMMEDIATE_LAUNCH = """run_coordinator:
+  module: dagster.core.run_coordinator
+  class: DefaultRunCoordinator
+"""
+LAUNCH_POLLS = 120  # the UI records the run it launches within a second or two
+
+
+@dataclass
+class DagsterUI:
+    url: str
+    home: Path       # the DAGSTER_HOME the webserver and the test share
+    warehouse: Path
 
 
 def _free_port() -> int:
@@ -54,30 +74,21 @@ def _descendants(proc: subprocess.Popen) -> list[psutil.Process]:
         return []
 
 
-def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
-    alive = []
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                alive.append(proc)
-    return alive
-
-
 def _stop(proc: subprocess.Popen, descendants: list[psutil.Process]) -> None:
     """Stop `proc` (started in a session of its own) and `descendants`, whatever group they
     are in now: SIGTERM, then SIGKILL for what is left after STOP_GRACE_S; reap `proc`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        for child in _alive(descendants):
+        for child in alive(descendants):
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.send_signal(sig)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(STOP_GRACE_S)
-        psutil.wait_procs(_alive(descendants), timeout=STOP_GRACE_S)
-        if proc.poll() is not None and not _alive(descendants):
+        psutil.wait_procs(alive(descendants), timeout=STOP_GRACE_S)
+        if proc.poll() is not None and not alive(descendants):
             return
-    left = [f"{p.pid} {p.name()}" for p in _alive(descendants)]
+    left = [f"{p.pid} {p.name()}" for p in alive(descendants)]
     raise AssertionError(f"processes left after SIGKILL: pid {proc.pid} ({proc.poll()}), {left}")
 
 
@@ -104,6 +115,9 @@ def dagster_ui(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "home"
     home.mkdir()
+    # the project's instance settings; runs launched at once, as there is no daemon to take
+    # them from a queue (`dagster dev` starts one)
+    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS + IMMEDIATE_LAUNCH)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(home))
         with DagsterInstance.get() as instance:
@@ -121,7 +135,7 @@ def dagster_ui(tmp_path_factory):
         url = f"http://127.0.0.1:{port}"
         _wait_for_server(server, url, log)
         descendants = _descendants(server)  # the code server it started
-        yield url
+        yield DagsterUI(url, home, tmp / "kmu.duckdb")
     finally:
         _stop(server, descendants + _descendants(server))
 
@@ -148,26 +162,77 @@ def browser():
                 _stop(service.process, descendants)
 
 
-def _wait_text(driver, text: str, name: str) -> None:
+def _wait_for(driver, condition, what: str, name: str) -> None:
+    """Wait for `condition(driver)` (a deadline only against a hung page), then screenshot."""
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        WebDriverWait(driver, PAGE_DEADLINE_S).until(
-            lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+        WebDriverWait(driver, PAGE_DEADLINE_S).until(condition)
     except TimeoutException:
-        pytest.fail(f"{driver.current_url} did not show {text!r} in {PAGE_DEADLINE_S} s")
+        pytest.fail(f"{driver.current_url} did not show {what} in {PAGE_DEADLINE_S} s")
     finally:
         shot = ARTIFACTS / f"{name}.png"
         driver.save_screenshot(str(shot))
         print(f"screenshot: {shot}")
 
 
+def _wait_text(driver, text: str, name: str) -> None:
+    _wait_for(driver, lambda d: text in d.find_element(By.TAG_NAME, "body").text, repr(text),
+              name)
+
+
 def test_asset_list_and_materialisation_metadata(dagster_ui, browser):
-    browser.get(f"{dagster_ui}/assets?view=flat")
+    browser.get(f"{dagster_ui.url}/assets?view=flat")
     _wait_text(browser, "eurostat__isoc_cicce_use", "dagster_assets")
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "adoption_gaps" in body
-    browser.get(f"{dagster_ui}/assets/raw/eurostat__isoc_cicce_use")
+    browser.get(f"{dagster_ui.url}/assets/raw/eurostat__isoc_cicce_use")
     _wait_text(browser, "source_url", "dagster_asset_cicce_use")
     body = browser.find_element(By.TAG_NAME, "body").text
     for text in ("Latest materialization", "Row count", "Metadata", "raw.eurostat__isoc_cicce_use"):
         assert text in body, text
+
+
+def test_chart_mart_check_and_freshness(dagster_ui, browser):
+    # the chart's image is in its "chart" metadata entry, behind [Show Markdown]: the UI shows
+    # Markdown metadata inline only below 1000 characters
+    browser.get(f"{dagster_ui.url}/assets/charts/cloud_gap_trend")
+    _wait_text(browser, "rows_plotted", "dagster_chart_metadata")
+
+    browser.get(f"{dagster_ui.url}/assets/marts/firms_behind?view=checks")
+    _wait_text(browser, "rows_and_ranges", "dagster_mart_check")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Warning" in body or "WARN" in body.upper(), body[:2000]  # the demo has no 52111 rows
+
+    browser.get(f"{dagster_ui.url}/assets/raw/eurostat__isoc_cicce_use")
+    _wait_text(browser, "Freshness policy", "dagster_freshness")
+
+
+def test_one_mart_materialised_from_the_ui_is_published(dagster_ui, browser):
+    before = Warehouse(dagster_ui.warehouse).record().generation
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(dagster_ui.home))
+        with DagsterInstance.get() as instance:
+            runs_before = set(instance.get_run_ids())
+            browser.get(f"{dagster_ui.url}/assets/marts/adoption_gaps")
+            _wait_text(browser, "Latest materialization", "dagster_mart_before_run")
+            button = browser.find_element(
+                By.XPATH, "//button[.//*[normalize-space()='Materialize'] or "
+                          "normalize-space()='Materialize']")
+            _wait_for(browser, lambda _: button.is_enabled(), "an enabled Materialize button",
+                      "dagster_mart_before_run")
+            button.click()
+            run = None
+            for polls in range(RUN_POLLS):
+                new = set(instance.get_run_ids()) - runs_before
+                run = instance.get_run_by_id(new.pop()) if new else None
+                if run is not None and run.is_finished:
+                    break
+                assert run is not None or polls < LAUNCH_POLLS, "the click launched no run"
+                time.sleep(RUN_POLL_S)
+            assert run.is_finished, f"run {run.run_id} did not finish (hung?)"
+            assert run.is_success, [e.message for e in instance.all_logs(run.run_id)
+                                    if e.dagster_event and e.dagster_event.is_failure]
+            assert run.asset_selection == {AssetKey(["marts", "adoption_gaps"])}
+    browser.get(f"{dagster_ui.url}/runs/{run.run_id}")
+    _wait_text(browser, "Success", "dagster_ui_run")
+    assert Warehouse(dagster_ui.warehouse).record().generation == before + 1

@@ -67,7 +67,9 @@ def test_entity_tricks_in_codelists_keep_last_labels_and_the_run_publishes(fault
 
     faults.add("/codelist/ESTAT/GEO", f.transformed(poison))
     result = refresh(faults, tmp_path, datasets=("isoc_eb_bd", "codelists"))
-    assert result.success  # the other tables still publish
+    # the other tables still publish; the publishing step then fails, naming the dataset
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "raw.eurostat__codelists" in failure.event_specific_data.error.message
     assert query(db, "select count(*) from raw.eurostat__codelists") == labels
     assert query(db, "select label_en from raw.eurostat__codelists where codelist = 'GEO' "
                      "and code = 'DE'") == [("Germany",)]

@@ -26,7 +26,7 @@ def _refresh(recordings, tmp_path):
         }
         asset = build_raw_asset(load_catalogue().dataset("isoc_cicce_use"))
         publish = build_publish_asset(list(asset.keys))
-        result = materialize([asset, publish], resources=resources)
+        result = materialize([asset, publish], resources=resources, raise_on_error=False)
     (evaluation,) = result.get_asset_check_evaluations()
     return evaluation
 

@@ -112,3 +112,28 @@ def test_catalogue_check_passes_on_the_demo_and_names_a_wrong_code(tmp_path):
     assert "size_emp: ['0_9'] not there (it has 0-9, 10-249" in flat
     # the GENESIS entries do not use the Eurostat size map; every Eurostat flow does
     assert "5 of 16 entries match the agencies' structures; 11 do not; 0 not checked" in flat
+
+
+def test_run_prints_one_line_per_asset_and_records_in_the_project_instance(replay_run,
+                                                                          monkeypatch):
+    """Issue 15.4: progress lines instead of Dagster's DEBUG stream, and the run in
+    data/dagster_home, where `dagster dev` with that DAGSTER_HOME shows it."""
+    from dagster import AssetKey, DagsterInstance, DagsterRunStatus
+
+    from kmu_pipeline.defs.definitions import defs
+
+    tmp_path, run = replay_run
+    keys = sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+    lines = run.stdout.splitlines()
+    printed = sorted(line.split()[1] for line in lines if line.startswith("  materialized "))
+    assert printed == keys
+    assert lines[-1].startswith("published data/kmu.duckdb")
+    assert "DEBUG" not in run.stdout + run.stderr and "alembic" not in run.stderr.lower()
+    assert len(lines) == len(keys) + 2  # and the warning that marts.firms_behind is empty
+    assert "  check failed marts/firms_behind:rows_and_ranges (WARN)" in lines
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster_home"))
+    with DagsterInstance.get() as instance:
+        (record,) = instance.get_run_records()
+        assert record.dagster_run.status == DagsterRunStatus.SUCCESS
+        assert instance.get_latest_materialization_event(
+            AssetKey(["marts", "adoption_gaps"])).run_id == record.dagster_run.run_id

@@ -71,12 +71,23 @@ def test_bad_dataset_keeps_last_good_table_and_others_publish(tmp_path, run_pipe
     cc = recorded_body(demo_copy, "isoc_cicce_use")
     cc.write_text(cc.read_text().replace("DE,2023,77.6", "DE,2023,77.7"))
     result = run_pipeline(demo_copy, tmp_path)
-    checks = {e.asset_check_key.asset_key.path[-1]: e
+    checks = {(e.asset_check_key.asset_key.path[-1], e.check_name): e
               for e in result.get_asset_check_evaluations()}
-    failed = checks["eurostat__isoc_eb_bd"]
+    failed = checks["eurostat__isoc_eb_bd", "refresh"]
     assert not failed.passed
     error = failed.metadata["error"].value
     assert "isoc_eb_bd" in error and "/data/isoc_eb_bd/" in error and "E_BDX" in error
+    # the last good table still passes its blocking schema check, so nothing is held back
+    assert checks["eurostat__isoc_eb_bd", "schema"].passed
+    # Dagster sees a failed run: the step that published names the failed dataset
+    assert not result.success
+    step_failures = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in step_failures] == ["warehouse__published"]
+    message = step_failures[0].event_specific_data.error.message
+    assert "published generation 2" in message and "raw.eurostat__isoc_eb_bd" in message
+    assert "E_BDX" in message
+    published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"marts/indicators", "charts/cloud_gap_trend", "warehouse/published"} <= published
     db = tmp_path / "kmu.duckdb"
     assert _query(db, "select value from raw.eurostat__isoc_eb_bd where size_class = '10-49' "
                       "and geo = 'DE'") == [(16.25,)]
@@ -84,3 +95,5 @@ def test_bad_dataset_keeps_last_good_table_and_others_publish(tmp_path, run_pipe
                       "where dataset = 'raw.eurostat__isoc_eb_bd'") == [("stale",)]
     assert _query(db, "select value from raw.eurostat__isoc_cicce_use where year = 2023 "
                       "and size_class = '250+'") == [(77.7,)]
+    assert _query(db, "select max(value) from marts.indicators where indicator = "
+                      "'cloud_computing' and geo = 'DE' and year = 2023") == [(77.7,)]
