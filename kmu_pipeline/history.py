@@ -1,0 +1,156 @@
+"""Observation history: every version of every observation a raw table ever held.
+
+Eurostat keeps only the latest value of an observation; a revision overwrites it. So each load
+that replaces a raw table of model `observations` compares the new table with the history's
+current versions (one per observation, its key the model's unique columns) and appends what
+changed: a new observation, a revised value, flag or confidentiality status, or a withdrawn one
+(a row of change `withdrawn`, value NULL). The version it replaces is closed: its valid_to_*
+become the new version's valid_from_*. Only changes are stored, so identical data adds no rows
+and the table grows with revisions, not with runs. Values compare NULL-safely (`is distinct
+from`) and NaN is stored as NULL. Each version keeps two clocks: the agency's own stamp
+(`last_update`, e.g. Eurostat SDMX-CSV `LAST UPDATE` 27/02/26 23:00:00) and our retrieval time
+of the request the row came from (meta.requests.retrieved_at).
+
+The history lives in the warehouse (history.observations) and travels from build to build with
+it; `rebuild.py` (kmu-pipeline history rebuild) recomputes it from the landed responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import duckdb
+import pandera.pandas as pa
+
+from kmu_pipeline.catalogue import Dataset
+from kmu_pipeline.landing import Landed
+from kmu_pipeline.schemas import Observations, column_descriptions, duckdb_type, model_of
+from kmu_pipeline.warehouse import comment_table
+
+HISTORY = "history.observations"
+TRACKED = ("value", "flag", "conf_status")  # what a revision changes; last_update is not one
+# Eurostat SDMX-CSV `LAST UPDATE` (27/02/26 23:00:00); anything else DuckDB casts (ISO 8601).
+AGENCY_STAMP = ("coalesce(try_strptime({col}, '%d/%m/%y %H:%M:%S'), "
+                "try_cast({col} as timestamp))")
+
+
+def history_key(model: type[pa.DataFrameModel] = Observations) -> list[str]:
+    """An observation's identity: the model's unique columns (series key + period)."""
+    return list(model.Config.unique)
+
+
+def _own_columns() -> dict[str, tuple[str, str]]:
+    """Columns the history adds to the key and TRACKED: name -> (type, comment)."""
+    return {
+        "change": ("VARCHAR", "What this version is: new (first seen, or back after a "
+                              "withdrawal), revised (value, flag or conf_status changed) or "
+                              "withdrawn (no longer in the agency's answer; value NULL)"),
+        "last_update": ("VARCHAR", "The agency's last-update stamp of the row, verbatim"),
+        "valid_from_agency": ("TIMESTAMP", "When the agency published this version: its "
+                                           "last-update stamp as a timestamp (for a withdrawal, "
+                                           "the latest stamp of the answer that lacked it)"),
+        "valid_to_agency": ("TIMESTAMP", "The agency stamp of the version that replaced this "
+                                         "one; NULL while current"),
+        "valid_from_retrieved": ("TIMESTAMP", "When we retrieved this version (UTC): "
+                                              "meta.requests.retrieved_at of its request"),
+        "valid_to_retrieved": ("TIMESTAMP", "When we retrieved the version that replaced this "
+                                            "one (UTC); NULL while current"),
+        "raw_table": ("VARCHAR", "Raw table the observation belongs to"),
+    }
+
+
+def _columns() -> dict[str, tuple[str, str]]:
+    """Every history column in order: name -> (DuckDB type, comment)."""
+    model = Observations.to_schema().columns
+    comments = column_descriptions(Observations)
+    picked = [*history_key(), "indicator_code", *TRACKED]
+    columns = {name: (duckdb_type(model[name].dtype), comments[name]) for name in picked}
+    columns["value"] = ("DOUBLE", "Observed value of this version (NULL: none published, or "
+                                  "withdrawn; NaN is stored as NULL)")
+    columns.update(_own_columns())
+    columns["request_id"] = ("VARCHAR", comments["request_id"] + "; for a withdrawal, the "
+                                        "request whose answer lacked the observation")
+    return columns
+
+
+def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
+    """history.observations with its comments, if it is not there yet."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'history' "
+                         "and table_name = 'observations'").fetchone()[0]
+    if exists:
+        return
+    columns = _columns()
+    con.execute("create schema if not exists history")
+    con.execute(f"create table {HISTORY} ("
+                + ", ".join(f"{name} {kind}" for name, (kind, _) in columns.items()) + ")")
+    comment_table(con, HISTORY,
+                  "Every version of every observation of the raw tables of model observations: "
+                  "one row per new, revised or withdrawn observation per load (only changes); "
+                  "valid_from/valid_to by the agency's stamp and by our retrieval time",
+                  {name: comment for name, (_, comment) in columns.items()})
+
+
+def retrieval_time(landed: Landed) -> datetime:
+    """A landed response's retrieval time as a naive UTC timestamp."""
+    return datetime.fromisoformat(landed.retrieved_at).astimezone(UTC).replace(tzinfo=None)
+
+
+def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
+                   landed: Iterable[Landed]) -> int:
+    """Append what changed in `dataset`'s raw table, just loaded from `landed`, to the
+    history, inside the caller's transaction; returns the rows appended. Tables of other
+    models (labels, DESI) have no history."""
+    if model_of(dataset.model) is not Observations:
+        return 0
+    ensure_history(con)
+    landed = list(landed)
+    times = {item.request_id: retrieval_time(item) for item in landed}
+    key = history_key()
+    on = " and ".join(f"h.{k} = i.{k}" for k in key)
+    changed = " or ".join(f"h.{c} is distinct from i.{c}" for c in TRACKED)
+    con.execute(f"""
+        create or replace temp table _incoming as
+        select {", ".join(key)}, indicator_code,
+               case when isnan(value) then null else value end as value, flag, conf_status,
+               last_update, {AGENCY_STAMP.format(col="last_update")} as stamp,
+               t.retrieved_at, o.request_id
+        from {dataset.table} o join (select unnest($ids) as request_id,
+                                            unnest($times) as retrieved_at) t using (request_id)
+    """, {"ids": list(times), "times": list(times.values())})
+    con.execute(f"""
+        create or replace temp table _current as
+        select * from {HISTORY} where raw_table = $table and valid_to_retrieved is null
+    """, {"table": dataset.table})
+    withdrawn_at = max(times.values())
+    con.execute(f"""
+        create or replace temp table _changes as
+        select i.* exclude (stamp, retrieved_at),
+               case when h.change is null or h.change = 'withdrawn' then 'new' else 'revised'
+               end as change,
+               i.stamp as valid_from_agency, i.retrieved_at as valid_from_retrieved
+        from _incoming i left join _current h on {on}
+        where h.change is null or h.change = 'withdrawn' or {changed}
+        union all by name
+        select h.* exclude (value, flag, conf_status, change, last_update, valid_from_agency,
+                            valid_to_agency, valid_from_retrieved, valid_to_retrieved,
+                            raw_table, request_id),
+               null::double as value, null as flag, null as conf_status, 'withdrawn' as change,
+               null as last_update,
+               (select max(stamp) from _incoming) as valid_from_agency,
+               $withdrawn_at::timestamp as valid_from_retrieved, $request as request_id
+        from _current h anti join _incoming i on {on}
+        where h.change <> 'withdrawn'
+    """, {"withdrawn_at": withdrawn_at, "request": landed[0].request_id if landed else None})
+    con.execute(f"""
+        update {HISTORY} h set valid_to_agency = c.valid_from_agency,
+                                valid_to_retrieved = c.valid_from_retrieved
+        from _changes c
+        where h.raw_table = $table and h.valid_to_retrieved is null and {on.replace('i.', 'c.')}
+    """, {"table": dataset.table})
+    con.execute(f"insert into {HISTORY} by name select *, $table as raw_table from _changes",
+                {"table": dataset.table})
+    appended = con.execute("select count(*) from _changes").fetchone()[0]
+    for temp in ("_incoming", "_current", "_changes"):
+        con.execute(f"drop table {temp}")
+    return appended
