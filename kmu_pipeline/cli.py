@@ -236,12 +236,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     from kmu_pipeline.history import HISTORY
     from kmu_pipeline.history_rebuild import differences, rebuild_history
 
-    warehouse = Warehouse(args.warehouse)
-    with warehouse.read():  # a clear error when there is no warehouse
-        pass
-    con, rebuilt = rebuild_history(Path(args.landing), warehouse.path)
+    con, rebuilt = rebuild_history(Path(args.landing), Warehouse(args.warehouse))
     try:
-        differ = differences(con, warehouse.path)
+        differ = differences(con)
         if args.output:
             con.execute("attach ? as output", [args.output])
             con.execute("create schema if not exists output.history")

@@ -105,6 +105,8 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         return 0
     ensure_history(con)
     landed = list(landed)
+    if not landed:  # no answer, no rows: nothing was retrieved that could change anything
+        return 0
     times = {item.request_id: retrieval_time(item) for item in landed}
     key = history_key()
     on = " and ".join(f"h.{k} = i.{k}" for k in key)
@@ -141,7 +143,7 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
                $withdrawn_at::timestamp as valid_from_retrieved, $request as request_id
         from _current h anti join _incoming i on {on}
         where h.change <> 'withdrawn'
-    """, {"withdrawn_at": withdrawn_at, "request": landed[0].request_id if landed else None})
+    """, {"withdrawn_at": withdrawn_at, "request": landed[0].request_id})
     con.execute(f"""
         update {HISTORY} h set valid_to_agency = c.valid_from_agency,
                                 valid_to_retrieved = c.valid_from_retrieved

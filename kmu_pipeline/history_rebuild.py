@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,8 @@ from kmu_pipeline.ingest import (
     unexpected,
 )
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.warehouse import connect, ensure_layout
+from kmu_pipeline.publication import publish_lock
+from kmu_pipeline.warehouse import Warehouse, connect, ensure_layout
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +101,41 @@ def replay_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, records: li
     return loads, refused
 
 
-def rebuild_history(landing_root: Path, warehouse: Path,
-                    con: duckdb.DuckDBPyConnection | None = None,
+@contextmanager
+def published_base(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published generation's private base, read-only, while no publish replaces it (an
+    analyst's read-write connection to the published file cannot lock it)."""
+    with publish_lock(warehouse.state_dir, shared=True):
+        record = warehouse.record()
+        if not record.run_id:
+            raise FileNotFoundError(f"no warehouse published at {warehouse.path}; "
+                                    f"`kmu-pipeline run` builds one")
+        con = duckdb.connect(str(warehouse.state_dir / record.base_name()), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def rebuild_history(landing_root: Path, warehouse: Warehouse,
                     catalogue: Catalogue | None = None) -> tuple[duckdb.DuckDBPyConnection,
                                                                  Rebuilt]:
-    """history.observations recomputed from the landed responses, in `con` (a new in-memory
-    database by default); the published `warehouse` names each dataset's data requests."""
+    """history.observations recomputed from the landed responses in a new in-memory database,
+    beside a copy of the published one (`published_history`) for `differences`; the published
+    warehouse names each dataset's data requests."""
     catalogue = catalogue or load_catalogue()
-    with duckdb.connect(str(warehouse), read_only=True) as published:
-        requests = published.execute("select dataset, request_id from meta.requests").fetchall()
-    con = con or connect()
+    con = connect()
     ensure_layout(con)
     ensure_history(con)
+    with published_base(warehouse) as published:
+        requests = published.execute("select dataset, request_id from meta.requests").fetchall()
+        if not published.execute("select count(*) from duckdb_tables() where schema_name = "
+                                 "'history' and table_name = 'observations'").fetchall()[0][0]:
+            raise KmuError(f"{warehouse.path} has no {HISTORY} yet: run `kmu-pipeline run` "
+                           f"first", dataset=HISTORY)
+        con.register("published_rows", published.sql(f"select * from {HISTORY}").to_arrow_table())
+        con.execute("create table published_history as select * from published_rows")
+        con.unregister("published_rows")
     loads = refused = 0
     for dataset in catalogue.of_model("observations"):
         ids = {rid for table, rid in requests if table == dataset.table}
@@ -121,19 +146,11 @@ def rebuild_history(landing_root: Path, warehouse: Path,
     return con, Rebuilt(loads=loads, refused=refused, rows=rows)
 
 
-def differences(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
+def differences(con: duckdb.DuckDBPyConnection) -> int:
     """Rows in one history and not the other (0: the rebuild equals the published history)."""
-    con.execute("attach ? as published (read_only)", [str(warehouse)])
-    try:
-        if not con.execute("select count(*) from duckdb_tables() where database_name = "
-                           "'published' and schema_name = 'history'").fetchone()[0]:
-            raise KmuError(f"{warehouse} has no {HISTORY} yet: run `kmu-pipeline run` first",
-                           dataset=HISTORY)
-        return con.execute(f"""
-            select count(*) from (
-                (select * from {HISTORY} except all select * from published.{HISTORY})
-                union all
-                (select * from published.{HISTORY} except all select * from {HISTORY}))
-        """).fetchone()[0]
-    finally:
-        con.execute("detach published")
+    return con.execute(f"""
+        select count(*) from (
+            (select * from {HISTORY} except all select * from published_history)
+            union all
+            (select * from published_history except all select * from {HISTORY}))
+    """).fetchone()[0]

@@ -104,3 +104,11 @@ def test_tables_of_other_models_have_no_history(con):
     assert record_changes(con, labels, []) == 0
     assert not con.execute("select count(*) from duckdb_tables() where schema_name = 'history'"
                            ).fetchone()[0]
+
+
+def test_rebuild_without_a_published_warehouse_says_so(tmp_path, capsys):
+    from kmu_pipeline.cli import main
+
+    assert main(["--warehouse", str(tmp_path / "kmu.duckdb"), "history", "rebuild",
+                 "--landing", str(tmp_path / "raw")]) == 1
+    assert f"no warehouse published at {tmp_path / 'kmu.duckdb'}" in capsys.readouterr().err
