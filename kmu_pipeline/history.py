@@ -109,7 +109,6 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         return 0
     times = {item.request_id: retrieval_time(item) for item in landed}
     key = history_key()
-    on = " and ".join(f"h.{k} = i.{k}" for k in key)
     changed = " or ".join(f"h.{c} is distinct from i.{c}" for c in TRACKED)
     con.execute(f"""
         create or replace temp table _incoming as
@@ -120,39 +119,38 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         from {dataset.table} o join (select unnest($ids) as request_id,
                                             unnest($times) as retrieved_at) t using (request_id)
     """, {"ids": list(times), "times": list(times.values())})
-    con.execute(f"""
-        create or replace temp table _current as
-        select * from {HISTORY} where raw_table = $table and valid_to_retrieved is null
-    """, {"table": dataset.table})
-    withdrawn_at = max(times.values())
+    # one full join of the answer with the current versions: new, revised and withdrawn
     con.execute(f"""
         create or replace temp table _changes as
-        select i.* exclude (stamp, retrieved_at),
-               case when h.change is null or h.change = 'withdrawn' then 'new' else 'revised'
-               end as change,
-               i.stamp as valid_from_agency, i.retrieved_at as valid_from_retrieved
-        from _incoming i left join _current h on {on}
-        where h.change is null or h.change = 'withdrawn' or {changed}
-        union all by name
-        select h.* exclude (value, flag, conf_status, change, last_update, valid_from_agency,
-                            valid_to_agency, valid_from_retrieved, valid_to_retrieved,
-                            raw_table, request_id),
-               null::double as value, null as flag, null as conf_status, 'withdrawn' as change,
-               null as last_update,
-               (select max(stamp) from _incoming) as valid_from_agency,
-               $withdrawn_at::timestamp as valid_from_retrieved, $request as request_id
-        from _current h anti join _incoming i on {on}
-        where h.change <> 'withdrawn'
-    """, {"withdrawn_at": withdrawn_at, "request": landed[0].request_id})
-    con.execute(f"""
-        update {HISTORY} h set valid_to_agency = c.valid_from_agency,
-                                valid_to_retrieved = c.valid_from_retrieved
-        from _changes c
-        where h.raw_table = $table and h.valid_to_retrieved is null and {on.replace('i.', 'c.')}
-    """, {"table": dataset.table})
-    con.execute(f"insert into {HISTORY} by name select *, $table as raw_table from _changes",
-                {"table": dataset.table})
+        with current_versions as (
+            select {", ".join(key)}, indicator_code, {", ".join(TRACKED)}, change
+            from {HISTORY} where raw_table = $table and valid_to_retrieved is null
+        )
+        select {", ".join(key)}, coalesce(i.indicator_code, h.indicator_code) as indicator_code,
+               i.value, i.flag, i.conf_status, i.last_update,
+               case when i.request_id is null then 'withdrawn'
+                    when h.change is null or h.change = 'withdrawn' then 'new'
+                    else 'revised' end as change,
+               coalesce(i.stamp, (select max(stamp) from _incoming)) as valid_from_agency,
+               coalesce(i.retrieved_at, $withdrawn_at::timestamp) as valid_from_retrieved,
+               coalesce(i.request_id, $request) as request_id
+        from _incoming as i full join current_versions as h using ({", ".join(key)})
+        where (i.request_id is null and h.change <> 'withdrawn')
+           or (i.request_id is not null
+               and (h.change is null or h.change = 'withdrawn' or {changed}))
+    """, {"table": dataset.table, "withdrawn_at": max(times.values()),
+          "request": landed[0].request_id})
     appended = con.execute("select count(*) from _changes").fetchone()[0]
-    for temp in ("_incoming", "_current", "_changes"):
+    if appended:  # close the versions replaced, then append their successors
+        con.execute(f"""
+            update {HISTORY} h set valid_to_agency = c.valid_from_agency,
+                                    valid_to_retrieved = c.valid_from_retrieved
+            from _changes c
+            where h.raw_table = $table and h.valid_to_retrieved is null
+              and {" and ".join(f"h.{k} = c.{k}" for k in key)}
+        """, {"table": dataset.table})
+        con.execute(f"insert into {HISTORY} by name select *, $table as raw_table "
+                    f"from _changes", {"table": dataset.table})
+    for temp in ("_incoming", "_changes"):
         con.execute(f"drop table {temp}")
     return appended
