@@ -12,7 +12,7 @@ from`) and NaN is stored as NULL. Each version keeps two clocks: the agency's ow
 of the request the row came from (meta.requests.retrieved_at).
 
 The history lives in the warehouse (history.observations) and travels from build to build with
-it; `rebuild.py` (kmu-pipeline history rebuild) recomputes it from the landed responses.
+it; history_rebuild.py (`kmu-pipeline history rebuild`) recomputes it from the landed responses.
 """
 
 from __future__ import annotations
@@ -74,11 +74,14 @@ def _columns() -> dict[str, tuple[str, str]]:
     return columns
 
 
+def has_history(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select count(*) from duckdb_tables() where schema_name = 'history' "
+                       "and table_name = 'observations'").fetchall()[0][0] > 0
+
+
 def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
     """history.observations with its comments, if it is not there yet."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'history' "
-                         "and table_name = 'observations'").fetchone()[0]
-    if exists:
+    if has_history(con):
         return
     columns = _columns()
     con.execute("create schema if not exists history")

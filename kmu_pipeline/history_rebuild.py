@@ -27,7 +27,7 @@ import duckdb
 
 from kmu_pipeline.catalogue import Catalogue, Dataset, load_catalogue
 from kmu_pipeline.errors import KmuError
-from kmu_pipeline.history import HISTORY, ensure_history
+from kmu_pipeline.history import HISTORY, ensure_history, has_history
 from kmu_pipeline.ingest import (
     IngestReport,
     ensure_table,
@@ -129,8 +129,7 @@ def rebuild_history(landing_root: Path, warehouse: Warehouse,
     ensure_history(con)
     with published_base(warehouse) as published:
         requests = published.execute("select dataset, request_id from meta.requests").fetchall()
-        if not published.execute("select count(*) from duckdb_tables() where schema_name = "
-                                 "'history' and table_name = 'observations'").fetchall()[0][0]:
+        if not has_history(published):
             raise KmuError(f"{warehouse.path} has no {HISTORY} yet: run `kmu-pipeline run` "
                            f"first", dataset=HISTORY)
         con.register("published_rows", published.sql(f"select * from {HISTORY}").to_arrow_table())
