@@ -56,8 +56,12 @@ def retrievals(landing_root: Path, dataset: Dataset, request_ids: set[str]) -> l
     found = []
     for history in sorted((Path(landing_root) / dataset.source / dataset.name)
                           .glob("*/history.jsonl")):
-        for line in history.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line) if line.strip() else {}
+        for number, line in enumerate(history.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                record = json.loads(line) if line.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise KmuError(f"{history} line {number} is not a retrieval record: {exc}",
+                               dataset=dataset.name) from exc
             if record.get("request_id") in request_ids:
                 found.append(Landed(**{k: v for k, v in record.items()
                                        if k in Landed.__dataclass_fields__}))

@@ -112,3 +112,14 @@ def test_rebuild_without_a_published_warehouse_says_so(tmp_path, capsys):
     assert main(["--warehouse", str(tmp_path / "kmu.duckdb"), "history", "rebuild",
                  "--landing", str(tmp_path / "raw")]) == 1
     assert f"no warehouse published at {tmp_path / 'kmu.duckdb'}" in capsys.readouterr().err
+
+
+def test_a_broken_retrieval_record_is_refused_by_file_and_line(tmp_path):
+    from kmu_pipeline.errors import KmuError
+    from kmu_pipeline.history_rebuild import retrievals
+
+    folder = tmp_path / "eurostat" / "isoc_cicce_use" / "data-aaaaaaaaaaaaaaaa"
+    folder.mkdir(parents=True)
+    (folder / "history.jsonl").write_text('{"request_id": "x"}\n{"request_id": \n')
+    with pytest.raises(KmuError, match=r"dataset isoc_cicce_use: .*history.jsonl line 2 is not"):
+        retrievals(tmp_path, DATASET, {"aaaaaaaaaaaaaaaa"})
