@@ -30,9 +30,6 @@ from kmu_pipeline.warehouse import comment_table
 
 HISTORY = "history.observations"
 TRACKED = ("value", "flag", "conf_status")  # what a revision changes; last_update is not one
-# Eurostat SDMX-CSV `LAST UPDATE` (27/02/26 23:00:00); anything else DuckDB casts (ISO 8601).
-AGENCY_STAMP = ("coalesce(try_strptime({col}, '%d/%m/%y %H:%M:%S'), "
-                "try_cast({col} as timestamp))")
 
 
 def history_key(model: type[pa.DataFrameModel] = Observations) -> list[str]:
@@ -111,13 +108,15 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
     if not landed:  # no answer, no rows: nothing was retrieved that could change anything
         return 0
     times = {item.request_id: retrieval_time(item) for item in landed}
-    key = history_key()
-    changed = " or ".join(f"h.{c} is distinct from i.{c}" for c in TRACKED)
+    keys = ", ".join(history_key())
+    # the agency's stamp: Eurostat SDMX-CSV `LAST UPDATE` (27/02/26 23:00:00), else ISO 8601
     con.execute(f"""
         create or replace temp table _incoming as
-        select {", ".join(key)}, indicator_code,
+        select {keys}, indicator_code,
                case when isnan(value) then null else value end as value, flag, conf_status,
-               last_update, {AGENCY_STAMP.format(col="last_update")} as stamp,
+               last_update,
+               coalesce(try_strptime(last_update, '%d/%m/%y %H:%M:%S'),
+                        try_cast(last_update as timestamp)) as stamp,
                t.retrieved_at, o.request_id
         from {dataset.table} o join (select unnest($ids) as request_id,
                                             unnest($times) as retrieved_at) t using (request_id)
@@ -126,21 +125,23 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
     con.execute(f"""
         create or replace temp table _changes as
         with current_versions as (
-            select {", ".join(key)}, indicator_code, {", ".join(TRACKED)}, change
+            select rowid as replaced, {keys}, indicator_code, value, flag, conf_status, change
             from {HISTORY} where raw_table = $table and valid_to_retrieved is null
         )
-        select {", ".join(key)}, coalesce(i.indicator_code, h.indicator_code) as indicator_code,
+        select {keys}, coalesce(i.indicator_code, h.indicator_code) as indicator_code,
                i.value, i.flag, i.conf_status, i.last_update,
                case when i.request_id is null then 'withdrawn'
                     when h.change is null or h.change = 'withdrawn' then 'new'
                     else 'revised' end as change,
                coalesce(i.stamp, (select max(stamp) from _incoming)) as valid_from_agency,
                coalesce(i.retrieved_at, $withdrawn_at::timestamp) as valid_from_retrieved,
-               coalesce(i.request_id, $request) as request_id
-        from _incoming as i full join current_versions as h using ({", ".join(key)})
+               coalesce(i.request_id, $request) as request_id, h.replaced
+        from _incoming as i full join current_versions as h using ({keys})
         where (i.request_id is null and h.change <> 'withdrawn')
            or (i.request_id is not null
-               and (h.change is null or h.change = 'withdrawn' or {changed}))
+               and (h.change is null or h.change = 'withdrawn'
+                    or h.value is distinct from i.value or h.flag is distinct from i.flag
+                    or h.conf_status is distinct from i.conf_status))
     """, {"table": dataset.table, "withdrawn_at": max(times.values()),
           "request": landed[0].request_id})
     appended = con.execute("select count(*) from _changes").fetchone()[0]
@@ -148,12 +149,10 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         con.execute(f"""
             update {HISTORY} h set valid_to_agency = c.valid_from_agency,
                                     valid_to_retrieved = c.valid_from_retrieved
-            from _changes c
-            where h.raw_table = $table and h.valid_to_retrieved is null
-              and {" and ".join(f"h.{k} = c.{k}" for k in key)}
-        """, {"table": dataset.table})
-        con.execute(f"insert into {HISTORY} by name select *, $table as raw_table "
-                    f"from _changes", {"table": dataset.table})
-    for temp in ("_incoming", "_changes"):
-        con.execute(f"drop table {temp}")
+            from _changes c where h.rowid = c.replaced
+        """)
+        con.execute(f"insert into {HISTORY} by name select * exclude (replaced), "
+                    f"$table as raw_table from _changes", {"table": dataset.table})
+    con.execute("drop table _incoming")
+    con.execute("drop table _changes")
     return appended
