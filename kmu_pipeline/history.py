@@ -91,8 +91,11 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
                   {name: comment for name, (_, comment) in columns.items()})
 
 
-def retrieval_time(landed: Landed) -> datetime:
-    """A landed response's retrieval time as a naive UTC timestamp."""
+def retrieval_time(landed: Landed) -> datetime | None:
+    """A landed response's retrieval time as a naive UTC timestamp (None when a hand-made
+    record has none)."""
+    if not landed.retrieved_at:
+        return None
     return datetime.fromisoformat(landed.retrieved_at).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -142,7 +145,7 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
                and (h.change is null or h.change = 'withdrawn'
                     or h.value is distinct from i.value or h.flag is distinct from i.flag
                     or h.conf_status is distinct from i.conf_status))
-    """, {"table": dataset.table, "withdrawn_at": max(times.values()),
+    """, {"table": dataset.table, "withdrawn_at": max(filter(None, times.values()), default=None),
           "request": landed[0].request_id})
     appended = con.execute("select count(*) from _changes").fetchone()[0]
     if appended:  # close the versions replaced, then append their successors
