@@ -16,6 +16,7 @@ import duckdb
 from kmu_pipeline.catalogue import CatalogueError, load_catalogue
 from kmu_pipeline.errors import KmuError
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
+from kmu_pipeline.sources.registry import adapter_for
 from kmu_pipeline.warehouse import Warehouse
 
 log = logging.getLogger("kmu_pipeline")
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                      type=_recordings,
                      help="answer requests from recorded responses (default: the demo snapshot)")
     run.add_argument("--landing", default="data/raw", help="where raw responses are kept")
+    run.add_argument("--force", action="store_true",
+                     help="ask every dataset's data even where the agency's release stamp or "
+                          "ETag says it has not changed")
     run.add_argument("--parallel", type=_bounded(1, MAX_PARALLEL, "--parallel"), default=1,
                      metavar="N",
                      help="run up to N steps at once, each in its own process (Dagster's "
@@ -78,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run read-only SQL against the published warehouse")
     query.add_argument("sql")
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    docs = sub.add_parser("docs", help="write the data dictionary (Markdown) of the warehouse")
-    docs.add_argument("--output", default="docs/data_dictionary.md")
+    docs = sub.add_parser("docs", help="print the data dictionary (Markdown) of the warehouse")
+    docs.add_argument("--output", metavar="FILE",
+                      help="write it to FILE instead of standard output")
     history = sub.add_parser("history", help="the observation history (history.observations)")
     history_sub = history.add_subparsers(dest="history_command", required=True)
     rebuild = history_sub.add_parser(
@@ -108,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 
     if not args.replay:
-        _check_genesis_credentials()  # fail before any download, not mid-run
+        _announce_skipped_sources()
     with contextlib.ExitStack() as stack:
         urls = _base_urls(stack, args.replay)
         if args.parallel > 1:
@@ -116,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             defs = build_definitions({
                 "warehouse": WarehouseResource(path=args.warehouse),
-                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls),
+                "sources": SourcesResource(landing_dir=args.landing, base_urls=urls,
+                                           force_refresh=args.force),
             })
             result = defs.resolve_job_def("refresh_all").execute_in_process(
                 raise_on_error=False)
@@ -146,20 +152,26 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _check_genesis_credentials() -> None:
-    from kmu_pipeline.sources.genesis import require_credentials
-
+def _announce_skipped_sources() -> None:
+    """Live mode asks every source it can: one without credentials is skipped (its datasets
+    keep their last good data, marked skipped), said here before any download. Unusable
+    credentials (a control character, say) raise AuthError: fail before any request."""
     catalogue = load_catalogue()
-    if catalogue.of_source("genesis"):
-        require_credentials(catalogue.sources["genesis"].resolved_base_url())
+    for name, source in catalogue.sources.items():
+        datasets = catalogue.of_source(name)
+        why = adapter_for(name).missing_credentials(source.resolved_base_url())
+        if datasets and why:
+            print(f"skipping {name} ({len(datasets)} datasets): {why}", file=sys.stderr)
 
 
 def _run_parallel(args: argparse.Namespace, urls: dict[str, str]):
     """Step processes read their resources from KMU_* variables (defs/execution.py)."""
     from kmu_pipeline.defs.execution import run_multiprocess
+    from kmu_pipeline.defs.resources import FORCE_ENV
 
     env = {"KMU_WAREHOUSE": str(Path(args.warehouse).resolve()),
-           "KMU_LANDING_DIR": str(Path(args.landing).resolve())}
+           "KMU_LANDING_DIR": str(Path(args.landing).resolve()),
+           FORCE_ENV: "1" if args.force else ""}
     sources = load_catalogue().sources
     env.update({sources[name].base_url_env: url for name, url in urls.items()})
     return run_multiprocess(env, args.parallel)
@@ -177,16 +189,34 @@ def _report_run(warehouse: Warehouse, result) -> int:
         return 1
     con = duckdb.connect(str(warehouse.state_dir / record.base_name()), read_only=True)
     try:  # the run's own copy: an analyst's read-write connection cannot lock it
-        stale = con.execute("select dataset, error from meta.dataset_status "
-                            "where status = 'stale' order by 1").fetchall()
+        statuses = con.execute("select dataset, status, checked, error from meta.dataset_status "
+                               "order by 1").fetchall()
         tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
     finally:
         con.close()
+    stale = [(dataset, error) for dataset, status, _, error in statuses if status == "stale"]
     for dataset, error in stale:
         print(f"FAILED {dataset}: {error}", file=sys.stderr)
+    for dataset, status, _, error in statuses:
+        if status == "skipped":
+            print(f"SKIPPED {dataset}: {error}", file=sys.stderr)
+    print(refresh_summary([checked or "not_checked" for _, _, checked, _ in statuses]))
     state = "published" if result.success else "run had failures; published what completed:"
     print(f"{state} {warehouse.path} ({tables} tables, {len(stale)} stale datasets)")
     return 0 if result.success and not stale else 1
+
+
+def refresh_summary(checked: list[str]) -> str:
+    """One line on what upstream had: a run that refreshed nothing says so."""
+    counts = {kind: checked.count(kind) for kind in
+              ("changed", "unchanged_upstream", "unchanged_bytes", "not_checked")}
+    if not counts["changed"]:
+        head = f"nothing was refreshed: no dataset had new data ({len(checked)} datasets)"
+    else:
+        head = f"{counts['changed']} of {len(checked)} datasets refreshed with new data"
+    return (f"{head}; unchanged by the agencies' release stamps: {counts['unchanged_upstream']}, "
+            f"asked and the same: {counts['unchanged_bytes']}, not checked (failed or skipped): "
+            f"{counts['not_checked']}")
 
 
 def _step_failures(result) -> list[str]:
@@ -224,11 +254,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from kmu_pipeline.data_dictionary import write
+    """Standard output unless --output: a tracked file is rewritten only when asked for."""
+    from kmu_pipeline.data_dictionary import render, write
 
     if not Path(args.warehouse).exists():
         raise FileNotFoundError(f"no warehouse at {args.warehouse}; run `kmu-pipeline run` first")
-    print(f"wrote {write(args.warehouse, args.output)}")
+    if args.output:
+        print(f"wrote {write(args.warehouse, args.output)}")
+    else:  # byte for byte what --output writes, so `docs > file` gives the same file
+        sys.stdout.write(render(args.warehouse))
     return 0
 
 

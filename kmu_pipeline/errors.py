@@ -57,6 +57,11 @@ class NoDataError(KmuError):
     Results Found"): recorded as such, not as a failure of the service."""
 
 
+class SkippedError(KmuError):
+    """The source could not be asked at all (no credentials for its live service): recorded as
+    skipped, the last good data kept; not a failure of the service or the data."""
+
+
 class AuthError(KmuError):
     """Credentials are missing, wrong or not allowed to do this (HTTP 401/403, GENESIS auth)."""
 

@@ -30,6 +30,7 @@ from kmu_pipeline.errors import (
     MalformedPayloadError,
     NoDataError,
     SchemaError,
+    SkippedError,
 )
 from kmu_pipeline.history import record_changes
 from kmu_pipeline.landing import Landed
@@ -50,6 +51,10 @@ class IngestReport:
     table: str
     rows: int = 0
     unchanged: bool = False
+    # what the agency said: changed, unchanged_upstream (its stamp is the one loaded: no data
+    # asked), unchanged_bytes (asked, same bytes) or not_checked (failed or skipped before)
+    checked: str = "not_checked"
+    upstream_updated: str = ""  # the agency's last-update stamp, '' when it states none
     landed: list[Landed] = field(default_factory=list)
     error: KmuError | None = None
     failure_cases: pd.DataFrame | None = None
@@ -63,9 +68,12 @@ class IngestReport:
 
     @property
     def status(self) -> str:
-        """ok, no_data (the agency said so explicitly) or stale (the last good data kept)."""
+        """ok, no_data (the agency said so explicitly), skipped (not asked: no credentials) or
+        stale (the refresh failed; the last good data kept)."""
         if isinstance(self.error, NoDataError):
             return "no_data"
+        if isinstance(self.error, SkippedError):
+            return "skipped"
         return "ok" if self.error is None else "stale"
 
 
@@ -185,30 +193,51 @@ def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
 
 
 def record_status(con, dataset: Dataset, report: IngestReport) -> None:
-    landed = report.landed
-    ok = report.ok
+    """Upsert the dataset's meta.dataset_status row and the requests its data came from; a
+    failed or skipped refresh keeps what the last good one recorded about the data."""
+    landed, ok = report.landed, report.ok
     con.execute("""
-        insert into meta.dataset_status as s values
-            (?, ?, ?, ?, ?, ?, case when ? then now() end, now(), ?)
+        insert into meta.dataset_status as s (dataset, status, checked, upstream_updated, rows,
+            request_ids, urls, sha256, last_success_at, last_attempt_at, last_checked_at, error)
+        values (?, ?, ?, ?, ?, ?, ?, ?, case when ? then now() end, now(),
+                case when ? then now() end, ?)
         on conflict (dataset) do update set
             status = excluded.status,
+            checked = excluded.checked,
+            upstream_updated = coalesce(excluded.upstream_updated, s.upstream_updated),
             rows = coalesce(excluded.rows, s.rows),
             request_ids = coalesce(excluded.request_ids, s.request_ids),
             urls = coalesce(excluded.urls, s.urls),
             sha256 = coalesce(excluded.sha256, s.sha256),
             last_success_at = coalesce(excluded.last_success_at, s.last_success_at),
             last_attempt_at = excluded.last_attempt_at,
+            last_checked_at = coalesce(excluded.last_checked_at, s.last_checked_at),
             error = excluded.error
-    """, [dataset.table, report.status,
+    """, [dataset.table, report.status, report.checked,
+          (report.upstream_updated or None) if ok else None,
           report.rows if ok else None,
-          ",".join(i.request_id for i in landed) if ok else None,
-          " ".join(i.url for i in landed) if ok else None,
-          loaded_from(dataset, landed) if ok else None,
-          ok, None if report.error is None else str(report.error)])
+          (",".join(i.request_id for i in landed) or None) if ok else None,
+          (" ".join(i.url for i in landed) or None) if ok else None,
+          loaded_from(dataset, landed) if ok and landed else None,
+          ok, report.checked != "not_checked",
+          None if report.error is None else str(report.error)])
     for item in landed:
-        con.execute("insert or replace into meta.requests values (?, ?, ?, ?, ?, ?, ?)",
+        con.execute("insert or replace into meta.requests (request_id, dataset, url, "
+                    "retrieved_at, sha256, content_type, last_modified) "
+                    "values (?, ?, ?, ?, ?, ?, ?)",
                     [item.request_id, dataset.table, item.url, item.retrieved_at, item.sha256,
                      item.content_type, item.headers.get("last-modified")])
+
+
+def confirmed_unchanged(con, dataset: Dataset, stamp: str) -> bool:
+    """The agency's stamp is the one of the data loaded, from the same catalogue entry, and the
+    last refresh succeeded: nothing new can be asked for."""
+    if not stamp:
+        return False
+    row = con.execute("select status, upstream_updated, sha256 from meta.dataset_status "
+                      "where dataset = ?", [dataset.table]).fetchone()
+    return bool(row) and row[0] == "ok" and row[1] == stamp and bool(row[2]) and \
+        row[2].endswith(f"|entry:{entry_digest(dataset)}")
 
 
 def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
@@ -223,21 +252,25 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
     report = IngestReport(dataset=dataset.name, table=dataset.table)
     clock = time.perf_counter()
     try:
-        adapter = adapter_for(dataset.source)
-        report.landed = adapter.fetch(dataset, catalogue.sources[dataset.source], client,
-                                      base_url)
+        adapter, source = adapter_for(dataset.source), catalogue.sources[dataset.source]
+        if (why := adapter.missing_credentials(base_url)) is not None:
+            raise SkippedError(f"not asked: {why}", dataset=dataset.name)
+        report.upstream_updated = adapter.upstream_stamp(dataset, source, client, base_url)
+        with warehouse.connect_build(run_id) as con:
+            if client.conditional and confirmed_unchanged(con, dataset, report.upstream_updated):
+                return _keep(con, dataset, report, "unchanged_upstream")
+        report.landed = adapter.fetch(dataset, source, client, base_url)
         report.seconds["fetch"] = time.perf_counter() - clock
         with warehouse.connect_build(run_id) as con:
-            report.unchanged = _unchanged(con, dataset, report.landed)
-            if report.unchanged:
-                report.rows = con.execute(f"select count(*) from {dataset.table}").fetchone()[0]
-                return report
+            if _unchanged(con, dataset, report.landed):
+                return _keep(con, dataset, report, "unchanged_bytes")
+            report.checked = "changed"
             report.rows = load_dataset(con, dataset, report.landed, client.landing.root,
                                        catalogue, report.seconds)
             record_status(con, dataset, report)
         log.info("%s: %d rows", dataset.table, report.rows)
     except NoDataError as exc:
-        report.error = exc
+        report.error, report.checked = exc, "changed"
         log.warning("%s", exc)
         with warehouse.connect_build(run_id) as con, transaction(con):
             create_table(con, dataset.table, model_of(dataset.model))
@@ -245,10 +278,19 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
     except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)
         report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset)
         report.failure_cases = getattr(exc, "failure_cases", None)
-        log.error("%s", report.error)
+        (log.warning if isinstance(exc, SkippedError) else log.error)("%s", report.error)
         with warehouse.connect_build(run_id) as con:
             ensure_table(con, dataset)
             record_status(con, dataset, report)
+    return report
+
+
+def _keep(con, dataset: Dataset, report: IngestReport, checked: str) -> IngestReport:
+    """Upstream has nothing new: the table stays, the check is recorded."""
+    report.unchanged, report.checked = True, checked
+    report.rows = con.execute(f"select count(*) from {dataset.table}").fetchone()[0]
+    record_status(con, dataset, report)
+    log.info("%s: %s (%d rows kept)", dataset.table, checked.replace("_", " "), report.rows)
     return report
 
 

@@ -25,7 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from kmu_pipeline.errors import TooLargeError
+
 PARTIAL_PREFIX = ".partial-"
+# Every distinct body is kept (history is rebuilt from them), so the store grows with releases;
+# this bounds it, and a body that would cross the bound is refused while it arrives.
+MAX_GB_ENV = "KMU_LANDING_MAX_GB"
+DEFAULT_MAX_GB = 50.0
 # A body still being written is touched at every block; one untouched for an hour is dead.
 STALE_PARTIAL_SECONDS = 3600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
@@ -119,10 +125,29 @@ def _safe_part(part: str) -> str:
 
 
 class LandingStore:
-    """Writes and reads landed responses under one root directory."""
+    """Writes and reads landed responses under one root directory, within `max_bytes` in all
+    (default KMU_LANDING_MAX_GB, 50 GB)."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, max_bytes: int | None = None) -> None:
         self.root = Path(root)
+        self.max_bytes = max_bytes if max_bytes is not None else _max_bytes_from_env()
+        self._used: int | None = None  # counted once per store object, then kept up to date
+
+    def used_bytes(self) -> int:
+        if self._used is None:
+            self._used = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        return self._used
+
+    def room(self) -> int:
+        """Bytes a new body may still take."""
+        return self.max_bytes - self.used_bytes()
+
+    def full_error(self, request: Request, url: str, received: int) -> TooLargeError:
+        return TooLargeError(
+            f"the landing store {self.root} would exceed its bound of {self.max_bytes / 1e9:g} "
+            f"GB with this answer ({self.used_bytes() / 1e9:.3g} GB used, {received} bytes "
+            f"received so far); the answer was not kept. Raise {MAX_GB_ENV} or move old "
+            f"bodies away", dataset=request.dataset, url=url)
 
     def folder(self, request: Request) -> Path:
         folder = (
@@ -161,6 +186,7 @@ class LandingStore:
         folder = self.folder(request)
         digest = _sha256(temp_path)
         body_file = f"{digest[:16]}.body"
+        existed = (folder / body_file).exists()
         os.replace(temp_path, folder / body_file)
         landed = Landed(
             request_id=request.request_id, source=request.source, dataset=request.dataset,
@@ -172,6 +198,8 @@ class LandingStore:
             body_file=body_file, redacted=redacted, extra=extra or {},
         )
         self._write_meta(folder, landed)
+        if self._used is not None and not existed:
+            self._used += landed.size
         return landed
 
     def record_not_modified(self, previous: Landed) -> Landed:
@@ -194,6 +222,17 @@ class LandingStore:
         """Every request's latest response (the replay server's index)."""
         for meta in sorted(self.root.glob("*/*/*/response.json")):
             yield _read_meta(meta)
+
+
+def _max_bytes_from_env() -> int:
+    text = os.environ.get(MAX_GB_ENV, "").strip()
+    try:
+        gigabytes = float(text) if text else DEFAULT_MAX_GB
+    except ValueError:
+        raise ValueError(f"{MAX_GB_ENV}={text!r} is not a number of gigabytes") from None
+    if not gigabytes > 0:
+        raise ValueError(f"{MAX_GB_ENV}={text!r} must be positive")
+    return int(gigabytes * 1e9)
 
 
 def _read_meta(path: Path) -> Landed:

@@ -121,6 +121,80 @@ class DesiRows(pa.DataFrameModel):
         unique = ["time_period", "ref_area", "indicator", "breakdown", "unit_measure"]
 
 
+class DatasetStatus(pa.DataFrameModel):
+    """meta.dataset_status: how fresh each raw table is and what its last refresh found."""
+
+    dataset: Series[str] = pa.Field(description="Raw table, e.g. raw.eurostat__isoc_cicce_use")
+    status: Series[str] = pa.Field(
+        isin=["ok", "stale", "no_data", "skipped"],
+        description="ok; stale (the last refresh failed, the last good data kept); no_data (the "
+                    "agency said the key has none); skipped (not asked: no credentials)")
+    checked: Series[str] = pa.Field(
+        nullable=True, isin=["changed", "unchanged_upstream", "unchanged_bytes", "not_checked"],
+        description="What the last refresh found upstream: changed (new data loaded); "
+                    "unchanged_upstream (the agency's last-update stamp was the one already "
+                    "loaded, so no data was asked); unchanged_bytes (asked, the same bytes came); "
+                    "not_checked (the refresh failed or was skipped before the agency answered)")
+    upstream_updated: Series[str] = pa.Field(
+        nullable=True, description="The agency's last-update stamp of the data loaded, verbatim "
+                                   "(Eurostat UPDATE_DATA, GENESIS Updated); null when it states "
+                                   "none (DESI download, codelists)")
+    rows: Series[int] = pa.Field(nullable=True, description="Rows in the raw table")
+    request_ids: Series[str] = pa.Field(nullable=True,
+                                        description="Landing request ids of the responses loaded")
+    urls: Series[str] = pa.Field(nullable=True, description="Request URLs of the responses loaded")
+    sha256: Series[str] = pa.Field(nullable=True,
+                                   description="Bodies' SHA-256, then |entry: entry digest")
+    last_success_at: Series[pd.Timestamp] = pa.Field(nullable=True,
+                                                     description="Last successful refresh")
+    last_attempt_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="When a refresh was last attempted")
+    last_checked_at: Series[pd.Timestamp] = pa.Field(
+        nullable=True, description="When the agency last answered for it (checked above)")
+    error: Series[str] = pa.Field(nullable=True,
+                                  description="Why the last attempt failed or was skipped "
+                                              "(empty when ok)")
+
+    class Config:
+        metadata = {"primary_key": "dataset"}
+
+
+class RequestRows(pa.DataFrameModel):
+    """meta.requests: every upstream response loaded: URL, time, checksum."""
+
+    request_id: Series[str] = pa.Field(description="Landing request id (hash of the request)")
+    dataset: Series[str] = pa.Field(nullable=True,
+                                    description="Raw table the request's rows went to")
+    url: Series[str] = pa.Field(nullable=True, description="Request URL")
+    retrieved_at: Series[str] = pa.Field(nullable=True,
+                                         description="When the response arrived (UTC, ISO 8601)")
+    sha256: Series[str] = pa.Field(nullable=True,
+                                   description="SHA-256 of the response body as received")
+    content_type: Series[str] = pa.Field(nullable=True, description="Content-Type of the response")
+    last_modified: Series[str] = pa.Field(nullable=True,
+                                          description="Last-Modified header, if any")
+
+    class Config:
+        metadata = {"primary_key": "request_id"}
+
+
+class RunRows(pa.DataFrameModel):
+    """meta.runs: published runs: run id, time and the tables published."""
+
+    run_id: Series[str] = pa.Field(description="Dagster run id")
+    published_at: Series[pd.Timestamp] = pa.Field(nullable=True,
+                                                  description="When the run was published")
+    tables: Series[str] = pa.Field(nullable=True,
+                                   description="Comma-separated tables in the published warehouse")
+
+    class Config:
+        metadata = {"primary_key": "run_id"}
+
+
+# The pipeline's own bookkeeping tables, created and widened by warehouse.ensure_layout.
+META_MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "meta.dataset_status": DatasetStatus, "meta.requests": RequestRows, "meta.runs": RunRows}
+
 # The catalogue's `model` key -> the table shape.
 TABLE_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "observations": Observations, "labels": LabelRows, "desi": DesiRows}
@@ -146,14 +220,26 @@ def duckdb_type(dtype) -> str:
         return "BIGINT"
     if kind.startswith("float"):
         return "DOUBLE"
+    if kind.startswith("datetime"):
+        return "TIMESTAMP"
     return "VARCHAR"
+
+
+def column_types(model: type[pa.DataFrameModel]) -> dict[str, str]:
+    """Column -> DuckDB type, the model's primary key (Config metadata) marked as such."""
+    key = _primary_key(model)
+    return {name: duckdb_type(col.dtype) + (" primary key" if name == key else "")
+            for name, col in model.to_schema().columns.items()}
+
+
+def _primary_key(model: type[pa.DataFrameModel]) -> str | None:
+    return (getattr(model.Config, "metadata", None) or {}).get("primary_key")
 
 
 def create_table(con: duckdb.DuckDBPyConnection, table: str, model: type[pa.DataFrameModel],
                  replace: bool = True) -> None:
     """An empty table of the model's columns; replace=False keeps an existing one."""
-    columns = ", ".join(f"{name} {duckdb_type(col.dtype)}"
-                        for name, col in model.to_schema().columns.items())
+    columns = ", ".join(f"{name} {kind}" for name, kind in column_types(model).items())
     if replace:
         con.execute(f"create or replace table {table} ({columns})")
     else:

@@ -48,6 +48,7 @@ from kmu_pipeline.publication import (
     sweep_dead_builds,
     write_record,
 )
+from kmu_pipeline.schemas import META_MODELS, column_descriptions, column_types, create_table
 
 log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts", "meta")
@@ -85,55 +86,6 @@ def connect(path: str = ":memory:", **overrides: str) -> duckdb.DuckDBPyConnecti
     """duckdb.connect with the pipeline's memory bound."""
     return duckdb.connect(path, config=duckdb_config(**overrides))
 
-META_DDL = """
-create table if not exists meta.dataset_status (
-    dataset varchar primary key,      -- raw table, e.g. raw.eurostat__isoc_cicce_use
-    status varchar not null,          -- ok | stale
-    rows bigint,
-    request_ids varchar,
-    urls varchar,
-    sha256 varchar,
-    last_success_at timestamp,
-    last_attempt_at timestamp,
-    error varchar
-);
-create table if not exists meta.requests (
-    request_id varchar primary key,
-    dataset varchar,
-    url varchar,
-    retrieved_at varchar,
-    sha256 varchar,
-    content_type varchar,
-    last_modified varchar
-);
-create table if not exists meta.runs (
-    run_id varchar primary key,
-    published_at timestamp,
-    tables varchar
-);
-comment on table meta.dataset_status is 'Freshness of each raw table: ok or stale';
-comment on column meta.dataset_status.dataset is 'Raw table, e.g. raw.eurostat__isoc_cicce_use';
-comment on column meta.dataset_status.status is 'ok, or stale when the last refresh failed';
-comment on column meta.dataset_status.rows is 'Rows in the raw table';
-comment on column meta.dataset_status.request_ids is 'Landing request ids of the responses loaded';
-comment on column meta.dataset_status.urls is 'Request URLs of the responses loaded';
-comment on column meta.dataset_status.sha256 is 'Bodies'' SHA-256, then |entry: entry digest';
-comment on column meta.dataset_status.last_success_at is 'Last successful refresh';
-comment on column meta.dataset_status.last_attempt_at is 'When a refresh was last attempted';
-comment on column meta.dataset_status.error is 'Why the last attempt failed (empty when ok)';
-comment on table meta.requests is 'Every upstream response loaded: URL, time, checksum';
-comment on column meta.requests.request_id is 'Landing request id (hash of the request)';
-comment on column meta.requests.dataset is 'Catalogue dataset the request belongs to';
-comment on column meta.requests.url is 'Request URL';
-comment on column meta.requests.retrieved_at is 'When the response arrived (UTC, ISO 8601)';
-comment on column meta.requests.sha256 is 'SHA-256 of the response body as received';
-comment on column meta.requests.content_type is 'Content-Type of the response';
-comment on column meta.requests.last_modified is 'Last-Modified header, if any';
-comment on table meta.runs is 'Published runs: run id, time and the tables published';
-comment on column meta.runs.run_id is 'Dagster run id';
-comment on column meta.runs.published_at is 'When the run was published';
-comment on column meta.runs.tables is 'Comma-separated tables in the published warehouse';
-"""
 
 
 @dataclass(frozen=True)
@@ -354,16 +306,30 @@ def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tupl
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
-    """The schemas and meta tables, in one transaction: a build has all of them or none (a step
-    killed half-way through leaves them to the next one). One catalogue lookup when present."""
-    (present,), = con.execute("select count(*) from duckdb_tables() where schema_name = 'meta'"
-                              ).fetchall()
-    if present == META_DDL.count("create table"):
+    """The schemas and meta tables (schemas.META_MODELS), in one transaction: a build has all of
+    them or none (a step killed half-way through leaves them to the next one). A warehouse
+    published before a model gained a column gets it added (NULL for the old rows). One
+    catalogue lookup when everything is present."""
+    wanted = {(table, column) for table, model in META_MODELS.items()
+              for column in column_types(model)}
+    present = set(con.execute(
+        "select schema_name || '.' || table_name, column_name from duckdb_columns() "
+        "where schema_name = 'meta'").fetchall())
+    if wanted <= present:
         return
     with transaction(con):
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
-        con.execute(META_DDL)
+        existing = {table for table, _ in present}
+        for table, model in META_MODELS.items():
+            create_table(con, table, model, replace=False)
+            for column, kind in column_types(model).items():
+                if table in existing and (table, column) not in present:
+                    column_type = kind.removesuffix(" primary key")  # one column's type: no key
+                    con.execute(f"alter table {table} add column if not exists {column} "
+                                f"{column_type}")
+            comment_table(con, table, model.__doc__.partition(": ")[2].strip(),
+                          column_descriptions(model))
 
 
 @contextmanager

@@ -22,6 +22,8 @@ by_size as (
     group by all
 ),
 
+-- Differences are rounded to 2 decimals, the most any source publishes a share with, so that
+-- 62.05 - 30.62 prints as 31.43 and not as the float 31.429999999999996; nothing is lost.
 final as (
     select
         source,                                           -- eurostat or genesis
@@ -34,11 +36,11 @@ final as (
         medium_pct,                                       -- 50-249
         large_pct,                                        -- 250+
         sme_pct,                                          -- 10-249
-        small_pct - micro_pct as small_vs_micro_pp,       -- percentage points
-        medium_pct - small_pct as medium_vs_small_pp,     -- percentage points
-        large_pct - medium_pct as large_vs_medium_pp,     -- percentage points
-        large_pct - micro_pct as large_vs_micro_pp,       -- percentage points
-        large_pct - small_pct as large_vs_small_pp,       -- percentage points
+        round(small_pct - micro_pct, 2) as small_vs_micro_pp,       -- percentage points
+        round(medium_pct - small_pct, 2) as medium_vs_small_pp,     -- percentage points
+        round(large_pct - medium_pct, 2) as large_vs_medium_pp,     -- percentage points
+        round(large_pct - micro_pct, 2) as large_vs_micro_pp,       -- percentage points
+        round(large_pct - small_pct, 2) as large_vs_small_pp,       -- percentage points
         round(large_pct / nullif(small_pct, 0), 3) as large_to_small_ratio,  -- large share / small share
         round(medium_pct / nullif(micro_pct, 0), 3) as medium_to_micro_ratio,  -- medium share / micro share
         flags                                             -- size_class:flag of each flagged input, sorted as text, space-separated

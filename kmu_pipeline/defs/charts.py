@@ -18,7 +18,7 @@ from kmu_pipeline.defs.sql import table_key
 CHARTS = {
     # asset name -> (file name, mart it reads, drawing function(con, path, run_id))
     "abb1_desi_2020": ("abb1_desi_2020.png", "marts.desi_2020",
-                       lambda con, path, run_id: charts.desi_stacked(con, path)),
+                       lambda con, path, run_id: charts.desi_stacked(con, path, run_id=run_id)),
     "abb2_digital_integration": (
         "abb2_digital_integration.png", "marts.article_figures",
         lambda con, path, run_id: charts.article_figure(con, "abb2", path, run_id=run_id)),
@@ -31,6 +31,9 @@ CHARTS = {
     "digital_decade_targets": (
         "digital_decade_targets.png", "marts.digital_decade",
         lambda con, path, run_id: charts.digital_decade(con, path, run_id=run_id)),
+    "ai_gap_by_member_state": (
+        "ai_gap_by_member_state.png", "marts.adoption_gaps",
+        lambda con, path, run_id: charts.gap_panels(con, "ai_any", path, run_id=run_id)),
 }
 
 
@@ -49,6 +52,9 @@ def build_chart_asset(name: str, file_name: str, mart: str,
             "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
             "plotted_values": MetadataValue.md(data.head(60).to_markdown(index=False)),
             "rows_plotted": len(data),
+            # title, source with run, stale marker: what the PNG and SVG carry as metadata
+            **{key: MetadataValue.text(text)
+               for key, text in data.attrs.get("chart_metadata", {}).items() if text},
         }
         published = finish_step(context, warehouse)
         if published is not None:

@@ -28,6 +28,9 @@ class WarehouseResource(ConfigurableResource):
         return Warehouse(Path(self.path))
 
 
+FORCE_ENV = "KMU_FORCE_REFRESH"  # 1: as `kmu-pipeline run --force`
+
+
 class SourcesResource(ConfigurableResource):
     """Where requests go (live agencies or a replay server) and where bodies land."""
 
@@ -40,6 +43,8 @@ class SourcesResource(ConfigurableResource):
     # one answer must arrive whole within this; everything one run waits for, within the budget
     request_deadline_seconds: float = 1800.0
     run_budget_seconds: float = 4 * 3600.0
+    # True: ask every dataset's data whatever the agencies' release stamps and ETags say
+    force_refresh: bool = False
 
     def base_url(self, source: str) -> str:
         explicit = self.base_urls.get(source, "")
@@ -53,6 +58,7 @@ class SourcesResource(ConfigurableResource):
             retry=RetryPolicy(max_attempts=self.max_attempts, max_seconds=self.max_retry_seconds),
             request_deadline=self.request_deadline_seconds,
             run_deadline=None if run_started is None else run_started + self.run_budget_seconds,
+            conditional=not self.force_refresh,
         )
 
 
@@ -60,5 +66,6 @@ def resources_from_env() -> dict[str, ConfigurableResource]:
     """The resources a deployment uses: paths and base URLs from KMU_* variables."""
     return {
         "warehouse": WarehouseResource(path=os.environ.get("KMU_WAREHOUSE", DEFAULT_WAREHOUSE)),
-        "sources": SourcesResource(landing_dir=os.environ.get("KMU_LANDING_DIR", DEFAULT_LANDING)),
+        "sources": SourcesResource(landing_dir=os.environ.get("KMU_LANDING_DIR", DEFAULT_LANDING),
+                                   force_refresh=os.environ.get(FORCE_ENV, "") == "1"),
     }

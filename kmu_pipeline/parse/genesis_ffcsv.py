@@ -90,7 +90,7 @@ def to_observations(frame: pd.DataFrame, dataset: Dataset, landed: Landed) -> pd
                        f"unit in the catalogue")
     value, flag = _values_and_flags(frame)
     return pd.DataFrame({
-        "source": "genesis",
+        "source": dataset.source,
         "dataset": dataset.name,
         "indicator": indicator_code.map(dataset.indicators),
         "indicator_code": indicator_code,

@@ -145,7 +145,7 @@ def harmonise_arrow(native: pa.Table, dataset: Dataset, request_id: str) -> pa.T
                 else pa.nulls(n, pa.large_string()))
 
     return pa.table({
-        "source": constant("eurostat"), "dataset": constant(dataset.name),
+        "source": constant(dataset.source), "dataset": constant(dataset.name),
         "indicator": indicator, "indicator_code": native["indic_is"], "size_class": size_class,
         "nace": native["nace_r2"] if "nace_r2" in columns else constant("TOTAL"),
         "geo": native["geo"], "unit": unit,

@@ -5,6 +5,12 @@ structure for the entry and raises CatalogueMismatchError when the entry asks fo
 agency does not have, else says what it checked against; `fetch` calls it first, then lands
 the data and returns data bodies only (queued answers, footers, job statuses and metadata stay
 inside the adapter); `load` inserts one landed body's rows into a table through parse/.
+
+`upstream_stamp` is the agency's own word on when the data last changed (Eurostat's UPDATE_DATA
+annotation, GENESIS's Updated), read from the same answer `check` reads (asked once: the
+client's fetch_once), so a refresh whose stamp equals the one already loaded asks for no data.
+'' means the source states none: its data is asked for conditionally and compared by bytes.
+`missing_credentials` says why a source cannot be asked at `base_url` (None when it can).
 """
 
 from __future__ import annotations
@@ -22,6 +28,15 @@ from kmu_pipeline.sources.http import HttpClient
 Check = Callable[[Dataset, Source, HttpClient, str], str]
 Fetch = Callable[[Dataset, Source, HttpClient, str], list[Landed]]
 Load = Callable[[duckdb.DuckDBPyConnection, str, Dataset, Source, Landed, Path], int]
+Stamp = Callable[[Dataset, Source, HttpClient, str], str]
+
+
+def states_no_stamp(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:
+    return ""
+
+
+def needs_no_credentials(base_url: str) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -30,3 +45,5 @@ class SourceAdapter:
     check: Check
     fetch: Fetch
     load: Load
+    upstream_stamp: Stamp = states_no_stamp
+    missing_credentials: Callable[[str], str | None] = needs_no_credentials

@@ -126,20 +126,33 @@ def structure_mismatches(dataset: Dataset, source: Source,
     return found
 
 
-def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:
-    """Land the flow's structure and check the entry against it; raises on any mismatch, else
-    says what it checked against. A labels entry asks for codelists, which are structures
-    themselves: nothing to check."""
-    if dataset.model == LABELS:
-        return "nothing to check: codelists are structures themselves"
-    landed = client.fetch(structure_request(dataset, source), base_url)
+def flow_structure(dataset: Dataset, source: Source, client: HttpClient,
+                   base_url: str) -> tuple[FlowStructure, str]:
+    """The flow's structure as landed (asked once per refresh) and its request URL."""
+    landed = client.fetch_once(structure_request(dataset, source), base_url)
     body = landed.body_path(client.landing.root)
     kind = _kind(body, dataset, landed)
     if kind is not BodyKind.SDMX_STRUCTURE:
         _refuse(kind, body, dataset, landed, "a structure message")
-    structure = parse_flow_structure(landed, body)
+    return parse_flow_structure(landed, body), landed.url
+
+
+def upstream_stamp(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:
+    """The flow's UPDATE_DATA annotation ('' for a labels entry or a flow stating none)."""
+    if dataset.model == LABELS:
+        return ""
+    return flow_structure(dataset, source, client, base_url)[0].last_update or ""
+
+
+def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:
+    """Check the entry against the flow's structure; raises on any mismatch, else says what it
+    checked against. A labels entry asks for codelists, which are structures themselves:
+    nothing to check."""
+    if dataset.model == LABELS:
+        return "nothing to check: codelists are structures themselves"
+    structure, url = flow_structure(dataset, source, client, base_url)
     raise_for_mismatches(dataset, structure_mismatches(dataset, source, structure),
-                         f"Eurostat's flow {structure.flow}", landed.url)
+                         f"Eurostat's flow {structure.flow}", url)
     return (f"flow {structure.flow}: key, codes and periods (data updated "
             f"{structure.last_update or 'not stated'})")
 
@@ -222,4 +235,5 @@ def _fetch_codelists(dataset: Dataset, source: Source, client: HttpClient,
     return answers
 
 
-ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed)
+ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed,
+                        upstream_stamp=upstream_stamp)

@@ -48,6 +48,7 @@ from kmu_pipeline.sources.polling import poll
 
 log = logging.getLogger(__name__)
 
+NAME = "genesis"
 TOKEN_ENV = "KMU_GENESIS_TOKEN"
 USER_ENV, PASSWORD_ENV = "KMU_GENESIS_USERNAME", "KMU_GENESIS_PASSWORD"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -133,23 +134,23 @@ def table_request(dataset: Dataset, *, job: bool = False) -> Request:
             ("format", "ffcsv"), ("language", "de"), ("quality", "on"),
             ("startyear", str(dataset.start_period or "")),
             ("endyear", str(dataset.end_period or "")), ("job", "true" if job else "false")]
-    return Request(source="genesis", dataset=dataset.name, path="data/tablefile",
+    return Request(source=NAME, dataset=dataset.name, path="data/tablefile",
                    form=tuple(form), method="POST")
 
 
 def metadata_request(dataset: Dataset) -> Request:
-    return Request(source="genesis", dataset=dataset.name, path="metadata/table", method="POST",
+    return Request(source=NAME, dataset=dataset.name, path="metadata/table", method="POST",
                    form=(("name", dataset.code), ("area", "all"), ("language", "de")))
 
 
 def results_request(dataset: Dataset, result_name: str) -> Request:
-    return Request(source="genesis", dataset=dataset.name, path="catalogue/results",
+    return Request(source=NAME, dataset=dataset.name, path="catalogue/results",
                    method="POST",
                    form=(("selection", result_name), ("area", "user"), ("pagelength", "1")))
 
 
 def resultfile_request(dataset: Dataset, result_name: str) -> Request:
-    return Request(source="genesis", dataset=dataset.name, path="data/resultfile", method="POST",
+    return Request(source=NAME, dataset=dataset.name, path="data/resultfile", method="POST",
                    form=(("name", result_name), ("area", "user"), ("compress", "false"),
                          ("format", "ffcsv"), ("language", "de")))
 
@@ -179,13 +180,14 @@ class _Call:
     jobs: JobPolicy
     sleep: Callable[[float], None] = time.sleep
 
-    def fetch(self, request: Request, conditional: bool = False) -> tuple[Landed, tuple | None]:
+    def fetch(self, request: Request, conditional: bool = False,
+              once: bool = False) -> tuple[Landed, tuple | None]:
         creds = self.creds
+        fetch = self.client.fetch_once if once else self.client.fetch
         try:
-            landed = self.client.fetch(request, self.base_url,
-                                       secret_headers=creds.headers() if creds else {},
-                                       secrets=creds.secrets() if creds else (),
-                                       conditional=conditional)
+            landed = fetch(request, self.base_url,
+                           secret_headers=creds.headers() if creds else {},
+                           secrets=creds.secrets() if creds else (), conditional=conditional)
         except AuthError as exc:  # say which variables GENESIS reads (the error is generic)
             raise AuthError(f"{exc.detail}; GENESIS reads {TOKEN_ENV}, or {USER_ENV} and "
                             f"{PASSWORD_ENV}", dataset=exc.dataset, url=exc.url) from None
@@ -249,7 +251,6 @@ class _Call:
                         f"{self.jobs.max_wait_seconds:.0f}s ({checks} checks)", request))
 
 
-NAME = "genesis"
 VALUE_VARIABLE = "value_variable_code"  # indicator_variable: each indicator is a value variable
 VALUES_PAGE = 500  # attribute codes per variable: size classes and ICT items are far fewer
 # values2variable succeeds with 0, or 22 when the service adjusted a parameter (the recorded
@@ -333,16 +334,32 @@ def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url
             f"{table_updated(meta.body_path(client.landing.root)) or 'not stated'})")
 
 
-def checked_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
-                     env: dict[str, str] | None = None) -> Landed:
-    """Land the table's metadata and check the entry's variables against it, then the codes
-    of its size and indicator variables against values2variable; the metadata answer."""
-    creds = require_credentials(base_url, env, dataset.name)
-    call = _Call(dataset, client, base_url, creds, JobPolicy())
+def table_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
+                   env: dict[str, str] | None = None) -> Landed:
+    """The table's metadata answer (asked once per refresh): its variables and Updated stamp."""
+    call = _Call(dataset, client, base_url, require_credentials(base_url, env, dataset.name),
+                 JobPolicy())
     request = metadata_request(dataset)
-    meta, status = call.fetch(request)
+    meta, status = call.fetch(request, once=True)
     if status is None or status[0] != 0:
         call.check(status or (0, "metadata answered with a file"), request)
+    return meta
+
+
+def upstream_stamp(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
+                   env: dict[str, str] | None = None) -> str:
+    """The table's `Updated` stamp: GENESIS has no conditional requests, this stands in."""
+    meta = table_metadata(dataset, client, base_url, env=env)
+    return table_updated(meta.body_path(client.landing.root))
+
+
+def checked_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
+                     env: dict[str, str] | None = None) -> Landed:
+    """Check the entry's variables against the table's metadata, then the codes of its size
+    and indicator variables against values2variable; the metadata answer."""
+    meta = table_metadata(dataset, client, base_url, env=env)
+    call = _Call(dataset, client, base_url, require_credentials(base_url, env, dataset.name),
+                 JobPolicy())
     what = f"GENESIS table {dataset.code}"
     raise_for_mismatches(dataset, variable_mismatches(dataset, table_variables(
         meta.body_path(client.landing.root))), what, meta.url)
@@ -353,26 +370,21 @@ def checked_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
 def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
                   jobs: JobPolicy | None = None, env: dict[str, str] | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> list[Landed]:
-    """Land one table (via the job route when it is too large); metadata first, always.
-
-    The metadata answer (small) is landed and checked before the table, so a run records which
-    version of the table it read and never asks for variables the table does not have; the
-    ingest's sha256 comparison then skips parsing an unchanged body.
-    """
-    root = client.landing.root
-    previous_meta = client.landing.latest(metadata_request(dataset))
-    meta = checked_metadata(dataset, client, base_url, env=env)
-    previous_table = client.landing.latest(table_request(dataset))
-    if (previous_meta is not None and previous_table is not None
-            and read_status(previous_table, previous_table.body_path(root)) is None
-            and table_updated(previous_meta.body_path(root))
-            == table_updated(meta.body_path(root)) != ""):
-        # GENESIS has no conditional requests: the metadata's Updated stamp stands in for one.
-        log.info("%s: table %s unchanged since %s", dataset.name, dataset.code,
-                 table_updated(meta.body_path(root)))
-        return [client.landing.record_not_modified(previous_table)]
+    """Check the entry against the table's metadata, then land the table (via the job route
+    when it is too large). Whether to ask at all is the refresh's decision, from
+    upstream_stamp: an Updated stamp equal to the one loaded asks for nothing."""
+    checked_metadata(dataset, client, base_url, env=env)
     creds = require_credentials(base_url, env, dataset.name)
     return _Call(dataset, client, base_url, creds, jobs or JobPolicy(), sleep).table()
+
+
+def missing_credentials(base_url: str) -> str | None:
+    """Why GENESIS cannot be asked at `base_url` (the live service and no credentials in the
+    environment), or None. Unusable credentials are not missing: they raise AuthError."""
+    if is_live(base_url) and credentials_from_env() is None:
+        return (f"no GENESIS credentials in the environment (set {TOKEN_ENV}, or {USER_ENV} and "
+                f"{PASSWORD_ENV})")
+    return None
 
 
 def load_landed(con: duckdb.DuckDBPyConnection, target: str, dataset: Dataset, source: Source,
@@ -389,4 +401,5 @@ def table_updated(body: Path) -> str:
         return ""
 
 
-ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed)
+ADAPTER = SourceAdapter(NAME, check=check_dataset, fetch=fetch_dataset, load=load_landed,
+                        upstream_stamp=upstream_stamp, missing_credentials=missing_credentials)

@@ -33,11 +33,12 @@ import requests
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_exponential_jitter,
 )
+from urllib3.exceptions import NameResolutionError
 
 from kmu_pipeline.errors import (
     AuthError,
@@ -99,10 +100,21 @@ class HttpClient:
     # every wait between attempts and polls goes through here (tests record the waits instead
     # of timing them on a loaded machine)
     sleep: Callable[[float], None] = time.sleep
+    # False: no conditional requests and no trust in release stamps (a forced refresh)
+    conditional: bool = True
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
+        self._answered: dict[tuple[str, str], Landed] = {}
+
+    def fetch_once(self, request: Request, base_url: str, **kwargs) -> Landed:
+        """`fetch`, unless this client already has the answer: the structure a dataset's entry
+        is checked against is also its release signal, and is asked once per refresh."""
+        key = (request.request_id, base_url)
+        if key not in self._answered:
+            self._answered[key] = self.fetch(request, base_url, **kwargs)
+        return self._answered[key]
 
     def remaining(self) -> float:
         """Seconds left of the run's budget (infinite without one)."""
@@ -122,11 +134,9 @@ class HttpClient:
                                 dataset=request.dataset, url=request.describe(base_url))
         url = request.url(base_url)
         self.landing.sweep_partials(request)
-        previous = self.landing.latest(request) if conditional else None
+        previous = self.landing.latest(request) if conditional and self.conditional else None
         retrying = Retrying(
-            retry=retry_if_exception_type(
-                (TransientHTTPError, requests.ConnectionError, requests.Timeout)
-            ),
+            retry=retry_if_exception(is_transient),
             # never start an attempt (or a Retry-After sleep) that would end past the bound
             stop=(stop_after_attempt(self.retry.max_attempts)
                   | stop_before_delay(min(self.retry.max_seconds, self.remaining()))),
@@ -143,6 +153,11 @@ class HttpClient:
                             secrets, auth)
         except (TransientHTTPError, requests.RequestException) as exc:
             stats = retrying.statistics
+            if unresolved_host(exc):
+                raise UpstreamError(
+                    f"cannot resolve the host of {url.split('/')[2]!r} (no network, or a wrong "
+                    f"base URL); not retried", dataset=request.dataset,
+                    url=request.describe(base_url)) from None
             raise UpstreamError(
                 f"gave up after {stats.get('attempt_number', 1)} attempts in "
                 f"{stats.get('delay_since_first_attempt', 0):.1f}s (bounds: "
@@ -237,6 +252,7 @@ class HttpClient:
         refusing a body over the bound."""
         tmp = self.landing.temp_body(request)
         received, next_report = 0, PROGRESS_EVERY
+        room = self.landing.room()  # the whole store's bound, shared by every body
         limit = min(self.request_deadline, self.remaining())
         # a read blocks until a whole block or the read timeout: a byte at a time keeps it
         # blocked for ever, so a watchdog closes the connection when the deadline passes
@@ -260,12 +276,7 @@ class HttpClient:
                         tmp.write(chunk[:cut_at - received])
                         break
                     received += len(chunk)
-                    if received > self.max_body_bytes:
-                        raise MalformedPayloadError(
-                            f"body exceeds the {self.max_body_bytes} byte bound",
-                            dataset=request.dataset, url=url,
-                        )
-                    _refuse_bomb(response, received, request, url)
+                    self._refuse_oversized(response, received, room, request, url)
                     tmp.write(chunk)
                     if received >= next_report:
                         self._report(f"{request.dataset}: {received / 2**20:.1f} MiB from {url}")
@@ -290,8 +301,39 @@ class HttpClient:
         finally:
             watchdog.cancel()
 
+    def _refuse_oversized(self, response: requests.Response, received: int, room: int,
+                          request: Request, url: str) -> None:
+        """Refused while it arrives: a body over its own bound, over what is left of the
+        landing store's, or inflating like a decompression bomb."""
+        if received > self.max_body_bytes:
+            raise MalformedPayloadError(f"body exceeds the {self.max_body_bytes} byte bound",
+                                        dataset=request.dataset, url=url)
+        if received > room:
+            raise self.landing.full_error(request, url, received)
+        _refuse_bomb(response, received, request, url)
+
     def _report(self, message: str) -> None:
         (self.progress or log.info)(message)
+
+
+def unresolved_host(exc: BaseException) -> bool:
+    """A DNS failure: the name does not resolve now and will not in a few seconds either, so
+    a machine without network fails at once instead of retrying every dataset for minutes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (NameResolutionError, socket.gaierror)):
+            return True
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError carries the cause
+        seen = seen.__cause__ or seen.__context__ or (
+            reason if isinstance(reason, BaseException) else None)
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: a retryable answer, a timeout, a refused or reset connection."""
+    if isinstance(exc, TransientHTTPError | requests.Timeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and not unresolved_host(exc)
 
 
 def _chunks(response: requests.Response, url: str) -> Iterator[bytes]:

@@ -1,7 +1,8 @@
 """The GENESIS client against a local server replaying the real recorded answers.
 
 Every status code the service uses, the job route for large tables, credentials in headers
-(never landed), and the metadata stamp that makes an unchanged table a no-op.
+(never landed). (The metadata stamp that makes an unchanged table a no-op is the refresh's
+decision: tests/replay/test_release_aware.py.)
 """
 
 from __future__ import annotations
@@ -71,17 +72,6 @@ def test_table_with_token_lands_metadata_and_zip_and_never_the_token(reference, 
         assert "username" not in form and form["name"] in ("52111-0001", "BESG12")
     # ... and is nowhere on disk
     assert TOKEN["KMU_GENESIS_TOKEN"] not in _landed_text(client)
-
-
-def test_unchanged_metadata_stamp_skips_the_table_download(reference, fake, client):
-    recorded = answers(reference, "52111-0001")
-    fake.queue("metadata/table", first(recorded, "metadata/table"))
-    _register_values(fake, reference)
-    fake.queue("data/tablefile", first(recorded, "data/tablefile"))
-    first_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
-    second_run = genesis.fetch_dataset(REGISTER, SOURCE, client, fake.base_url, env=TOKEN)
-    assert len(fake.calls("data/tablefile")) == 1 and len(fake.calls("metadata/table")) == 2
-    assert second_run[0].sha256 == first_run[0].sha256 and second_run[0].not_modified
 
 
 def test_large_table_job_route_with_account(reference, fake, client):

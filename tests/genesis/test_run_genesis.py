@@ -66,8 +66,25 @@ def test_replayed_register_and_destatis_next_to_eurostat(reference, demo_copy, t
     assert hard_to_fill == [(65.0, "e")]  # the article's Fachkräftemangel figure
 
 
-def test_live_run_without_credentials_stops_before_any_request(tmp_path):
-    run = _cli("run", cwd=tmp_path, env={"KMU_EUROSTAT_BASE_URL": "http://127.0.0.1:9/none"})
-    assert run.returncode == 1
-    assert "KMU_GENESIS_TOKEN" in run.stderr and "KMU_GENESIS_USERNAME" in run.stderr
-    assert not (tmp_path / "data").exists()  # nothing downloaded, nothing built
+def test_live_run_without_credentials_skips_genesis_and_runs_the_rest(demo_server, tmp_path):
+    """Issue 15.5: Eurostat and DESI need no account. With GENESIS live (its real URL, which
+    this machine cannot reach) and no credentials, its datasets are skipped before any request
+    (a request would have failed: stale, not skipped) and the rest is refreshed and published."""
+    run = _cli("run", cwd=tmp_path, env={
+        "KMU_EUROSTAT_BASE_URL": demo_server.base_url("eurostat"),
+        "KMU_DESI_BASE_URL": demo_server.base_url("desi")})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "skipping genesis (3 datasets): no GENESIS credentials in the environment (set " \
+           "KMU_GENESIS_TOKEN, or KMU_GENESIS_USERNAME and KMU_GENESIS_PASSWORD)" in run.stderr
+    assert "SKIPPED raw.genesis__ikt_by_size: dataset ikt_by_size: not asked: no GENESIS" \
+           in run.stderr
+    assert "published data/kmu.duckdb" in run.stdout
+    con = duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True)
+    status = dict(con.execute("select dataset, status || ' ' || checked from "
+                              "meta.dataset_status").fetchall())
+    assert {d: s for d, s in status.items() if d.startswith("raw.genesis")} == {
+        f"raw.genesis__{n}": "skipped not_checked"
+        for n in ("ikt_by_size", "ikt_germany", "unternehmensregister")}
+    assert status["raw.eurostat__isoc_cicce_use"] == "ok changed"
+    assert not list((tmp_path / "data" / "raw").glob("genesis/*/*/*.body"))  # nothing asked
+    assert con.execute("select count(*) from raw.eurostat__isoc_cicce_use").fetchone()[0] > 0

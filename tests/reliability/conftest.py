@@ -24,13 +24,18 @@ def faults():
 
 def refresh(server_or_url, workdir: Path, datasets=("isoc_cicce_use", "isoc_eb_bd"),
             extra_assets=(), **source_kwargs):
-    """materialize() the raw assets of `datasets` and the publish step against a server."""
+    """materialize() the raw assets of `datasets` and the publish step against a server.
+
+    Forced by default: the fault server changes a flow's answer without a new release stamp,
+    and a bad answer must be met to be refused (tests/replay/test_release_aware.py covers the
+    stamps)."""
     base = server_or_url if isinstance(server_or_url, str) else server_or_url.base_url("eurostat")
     catalogue = load_catalogue()
     assets = [build_raw_asset(catalogue.dataset(name)) for name in datasets]
     keys = [key for a in [*assets, *extra_assets] for key in a.keys]
     base_urls = {"eurostat": base, **source_kwargs.pop("base_urls", {})}
-    source_kwargs = {"max_attempts": 2, "max_retry_seconds": 2, **source_kwargs}
+    source_kwargs = {"max_attempts": 2, "max_retry_seconds": 2, "force_refresh": True,
+                     **source_kwargs}
     resources = {
         "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
         "sources": SourcesResource(landing_dir=str(workdir / "raw"), base_urls=base_urls,

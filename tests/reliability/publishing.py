@@ -31,7 +31,7 @@ def run_selection(workdir: Path, server, keys: list[AssetKey]):
         "sources": SourcesResource(
             landing_dir=str(workdir / "raw"),
             base_urls=server.base_urls(load_catalogue().sources),
-            max_attempts=2, max_retry_seconds=2),
+            max_attempts=2, max_retry_seconds=2, force_refresh=True),
     })
     return defs.resolve_job_def("refresh_all").execute_in_process(
         asset_selection=keys, raise_on_error=False)

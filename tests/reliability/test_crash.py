@@ -29,7 +29,7 @@ KILL_POINTS = {
     # between SQL models
     "models": ("kmu_pipeline.defs.sql.run_model", 2, False),
     # every chart drawn into the run's build folder, not yet published
-    "charts": ("kmu_pipeline.charts._save", 4, True),
+    "charts": ("kmu_pipeline.charts.output._write", 7, True),  # a PNG and an SVG a chart
     # build checkpointed and flushed, previous kept, not yet committed or renamed
     "publish": ("kmu_pipeline.warehouse.keep_previous", 1, True),
     # published, but the lock file, sweep and data dictionary not done

@@ -83,7 +83,7 @@ def test_a_code_the_flow_lacks_fails_before_any_data_request(faults, tmp_path):
     resources = {"warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
                  "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
                                             base_urls=faults.base_urls(["eurostat"]),
-                                            max_attempts=1)}
+                                            max_attempts=1, force_refresh=True)}
     asset = build_raw_asset(wrong)
     result = materialize([asset, build_publish_asset(list(asset.keys))], resources=resources,
                          raise_on_error=False)

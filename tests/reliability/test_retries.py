@@ -136,3 +136,19 @@ def test_permanent_failure_is_not_retried(faults, tmp_path, code, error, answer,
     assert "dataset isoc_cicce_use" in message and FLOW in message
     assert "GENESIS" not in message  # a Eurostat refusal does not send users to GENESIS vars
     assert _no_partial_files(tmp_path / "raw")
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_without_retrying(tmp_path):
+    """Issue 15.5: with no network every dataset used to retry its DNS failure for minutes.
+    `.invalid` never resolves (RFC 2606), so this needs no network and no fault server."""
+    waits = []
+    catalogue = load_catalogue()
+    request = eurostat.data_request(catalogue.dataset("isoc_cicce_use"),
+                                    catalogue.sources["eurostat"])
+    client = HttpClient(landing=LandingStore(tmp_path / "raw"), sleep=waits.append,
+                        retry=RetryPolicy(max_attempts=5, max_seconds=60))
+    with pytest.raises(UpstreamError, match="cannot resolve the host of 'kmu-no-such-host.invalid'"
+                                            r".*not retried") as caught:
+        client.fetch(request, "http://kmu-no-such-host.invalid/api")
+    assert waits == []  # not a single retry wait
+    assert caught.value.dataset == "isoc_cicce_use"

@@ -13,7 +13,9 @@ from PIL import Image
 
 from kmu_pipeline import charts
 from kmu_pipeline.replay import DEMO_SNAPSHOT
-from tests.replay.conftest import materialize_all
+from tests.reliability import faults
+from tests.reliability.faults import FaultServer
+from tests.replay.conftest import materialize_against, materialize_all
 
 # The article's figures for Germany 2020, whole percent, as the article quotes Destatis
 # 52911-0003; every value is in its text (../shared/seed/000_4caa965f7d6daa3e.txt): website
@@ -37,7 +39,7 @@ ABB3 = {("internet_access", "0-9"): 97, ("internet_access", "10-49"): 99,
         ("ict_vacancies_hard_to_fill", "0-249"): 65, ("ict_training", "10-49"): 18,
         ("ict_training", "50-249"): 43}
 NAMES = ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_conditions",
-         "cloud_gap_trend", "digital_decade_targets")
+         "cloud_gap_trend", "digital_decade_targets", "ai_gap_by_member_state")
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +60,20 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
     for name in NAMES:
         png = workdir / "charts" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (workdir / "charts" / f"{name}.svg").read_text().startswith("<?xml")
         meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
         assert meta["chart"].value.startswith(f"![{name}](data:image/png;base64,")
-        assert meta["path"].value == str(png) and meta["rows_plotted"].value > 0
+        assert meta["path"].value == str(png)
+        # the Dagster metadata says what the files say: title, source with the run
+        text = Image.open(png).text
+        assert meta["title"].value == text["Title"] and meta["source"].value == text["Source"]
+        assert meta["run_id"].value == result.run_id and "stale" not in meta
     # the PNG says which tables and which run it was drawn from
     source = Image.open(workdir / "charts" / "abb2_digital_integration.png").text["Source"]
     assert "GENESIS 52911-0003" in source and result.run_id in source
+    # the AI gap: the demo holds no AI value, and the chart says so
+    ai = result.asset_materializations_for_node("charts__ai_gap_by_member_state")[0].metadata
+    assert ai["rows_plotted"].value == 0 and ai["notes"].value.startswith("keine Daten")
     con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
     for figure, expected in (("abb2", ABB2), ("abb3", ABB3)):
         data = charts.article_figure(con, figure, workdir / "again.png")
@@ -80,13 +90,18 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
     # Abb. 1: one stacked bar per EU28 country and the EU, Germany 56.05 (12th)
     abb1 = charts.desi_stacked(con, workdir / "abb1.png").drop_duplicates("geo")
     assert len(abb1) == 29 and abb1["geo"].tolist().index("DE") == 11
+    # in German, as the article names them, with its title and data year
+    svg = (workdir / "charts" / "abb1_desi_2020.svg").read_text()
+    assert all(f">{name}<" in svg for name in ("Deutschland", "Großbritannien", "Tschechien",
+                                                "Europäische Union", "Indexpunkte (0-100)"))
+    assert ">Abb. 1: Digitale Wettbewerbsfähigkeit im europäischen Vergleich, 2019<" in svg
     # the trend: the demo's Eurostat cloud waves for DE; EU27_2020 has no 10-49 share
     trend = charts.gap_trend(con, "cloud_computing", workdir / "trend.png")
     con.close()
-    de = trend[trend.geo == "DE"].set_index("year")["large_vs_small_pp"].round(2).to_dict()
+    de = trend[trend.geo == "DE"].set_index("year")["large_vs_small_pp"].to_dict()  # as rounded
     assert de == {2018: 28.22, 2020: 31.43, 2021: 32.41, 2023: 34.26}
     notes = Image.open(workdir / "charts" / "cloud_gap_trend.png").text["Comment"]
-    assert notes == "EU27_2020: keine Lücke berechenbar (250+ oder 10-49 fehlt)"
+    assert notes == "EU-27: kein Abstand berechenbar (250+ oder 10-49 fehlt)"
 
 
 def test_demo_digital_decade_from_eurostat_dii(demo_run):
@@ -142,6 +157,29 @@ def test_readme_main_command_writes_the_charts(tmp_path):
         png = tmp_path / "data" / "charts" / f"{name}.png"
         assert png.stat().st_size > 10_000
     # the published picture is the one this run drew from its warehouse
-    for name in NAMES[1:]:
+    for name in NAMES:
         source = Image.open(tmp_path / "data" / "charts" / f"{name}.png").text["Source"]
         assert f"Lauf {run_id})" in source
+
+
+def test_a_failed_refresh_marks_the_charts_it_feeds_as_stale(demo_run, tmp_path):
+    """Issue 15.5: Eurostat refuses isoc_cicce_use on the next run; its last good rows stay,
+    and the charts drawn from them carry 'Daten vom <last success> — nicht aktualisiert'."""
+    workdir = tmp_path / "data"
+    shutil.copytree(demo_run[0], workdir, symlinks=True)
+    with duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True) as con:
+        (last_good,) = con.execute("select last_success_at from meta.dataset_status where "
+                                   "dataset = 'raw.eurostat__isoc_cicce_use'").fetchone()
+    with FaultServer(DEMO_SNAPSHOT) as server:
+        server.add("isoc_cicce_use", faults.status(400, b"refused for the test"))
+        result = materialize_against(server, workdir)
+    with duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True) as con:
+        assert con.execute("select status from meta.dataset_status where dataset = "
+                           "'raw.eurostat__isoc_cicce_use'").fetchall() == [("stale",)]
+    marker = f"Daten vom {last_good:%d.%m.%Y} — nicht aktualisiert"
+    for name in ("cloud_gap_trend", "digital_decade_targets"):  # both read isoc_cicce_use
+        assert Image.open(workdir / "charts" / f"{name}.png").text["Warning"] == marker
+        meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
+        assert meta["stale"].value == marker and meta["run_id"].value == result.run_id
+    for name in ("abb1_desi_2020", "abb2_digital_integration"):  # DESI, Destatis: fresh
+        assert "Warning" not in Image.open(workdir / "charts" / f"{name}.png").text

@@ -47,9 +47,13 @@ def test_article_chart_cites_its_tables_and_shows_flags(tmp_path):
         ["website", "0-9", "e", False], ["website", "10-49", "b", True],
         ["big_data", "0-9", ".", True]]
     assert data["value"].fillna(-1).tolist() == [59.0, 87.4, -1]  # -1: no number, no bar
-    source = Image.open(tmp_path / "abb2.png").text["Source"]
-    assert source == ("Quelle: Eurostat isoc_ciweb; Statistisches Bundesamt, GENESIS "
-                      "52911-0003; kmu-pipeline warehouse (marts.article_figures, Lauf run-1)")
+    text = Image.open(tmp_path / "abb2.png").text
+    assert text["Source"] == ("Quelle: Eurostat isoc_ciweb; Statistisches Bundesamt, GENESIS "
+                              "52911-0003 (kmu-pipeline: marts.article_figures, Lauf run-1)")
+    assert text["Title"] == "Abb. 2: Digitale Integration von KMU, 2020"
+    # the key explains the hatching and the sign, which this picture shows
+    assert text["Description"].splitlines() == [charts.article.KEY["flagged"],
+                                                charts.article.KEY["sign"]]
     # the year is a parameter: 2021 holds only the provisional Destatis value
     later = charts.article_figure(con, "abb2", tmp_path / "abb2_2021.png", year=2021)
     assert later[["size_class", "value", "flag"]].values.tolist() == [["0-9", 61.0, "p"]]
@@ -88,8 +92,9 @@ def test_gap_trend_over_several_waves(tmp_path):
         ["DE", 2018, 30.0, ""], ["DE", 2020, 32.0, "250+:b"], ["DE", 2021, 33.0, ""],
         ["EU27_2020", 2021, 38.0, ""]]
     text = Image.open(tmp_path / "trend.png").text
-    assert text["Comment"] == "EU27_2020: nur eine Erhebungswelle (2021), kein Verlauf"
-    assert text["Source"].startswith("Quelle: Eurostat; kmu-pipeline warehouse")
+    assert text["Comment"] == "EU-27: nur eine Erhebungswelle (2021), kein Verlauf"
+    assert text["Source"] == ("Quelle: Eurostat isoc_cicce_use (kmu-pipeline: "
+                              "marts.adoption_gaps)")
     # a second EU wave removes the note and changes the picture
     charts.gap_trend(_gaps([*GAPS, ("EU27_2020", 2020, 30.0, 65.0, None)]), "cloud_computing",
                      tmp_path / "two_waves.png")
@@ -102,8 +107,8 @@ def test_gap_trend_with_no_gap_says_so(tmp_path):
                             tmp_path / "none.png")
     assert len(data) == 1 and data["large_vs_small_pp"].isna().all()
     assert Image.open(tmp_path / "none.png").text["Comment"] == (
-        "DE: keine Lücke berechenbar (250+ oder 10-49 fehlt)\n"
-        "EU27_2020: keine Lücke berechenbar (250+ oder 10-49 fehlt)")
+        "Deutschland: kein Abstand berechenbar (250+ oder 10-49 fehlt)\n"
+        "EU-27: kein Abstand berechenbar (250+ oder 10-49 fehlt)")
 
 
 def test_a_confidential_cell_is_labelled_as_such_not_as_missing(tmp_path):
@@ -116,7 +121,7 @@ def test_a_confidential_cell_is_labelled_as_such_not_as_missing(tmp_path):
     data = charts.article_figure(con, "abb2", tmp_path / "abb2.png")
     cloud = data[data.indicator == "cloud_computing"]
     assert cloud[["size_class", "is_confidential"]].values.tolist() == [["0-9", True]]
-    assert "(vertr.): vertraulich" in Image.open(tmp_path / "abb2.png").text["Comment"]
+    assert "(vertr.): vertraulich" in Image.open(tmp_path / "abb2.png").text["Description"]
     con.execute("update marts.article_figures set is_confidential = false")
     charts.article_figure(con, "abb2", tmp_path / "as_missing.png")
     assert (tmp_path / "abb2.png").read_bytes() != (tmp_path / "as_missing.png").read_bytes()

@@ -26,8 +26,8 @@ def test_chart_plots_germany_eu_and_best_and_names_what_it_cannot_show(tmp_path)
         == [["FI", 94.0]]
     assert sorted(set(data["target"])) == ["big_data_analytics", "cloud", "digital_intensity"]
     text = Image.open(tmp_path / "dd.png").text
-    assert text["Source"] == ("Quelle: Eurostat x; kmu-pipeline warehouse "
-                              "(marts.digital_decade, Lauf run-7)")
+    assert text["Source"] == ("Quelle: Eurostat x (kmu-pipeline: marts.digital_decade, "
+                              "Lauf run-7)")
     assert text["Comment"] == (
         "Künstliche Intelligenz (Ziel: 75 %): keine Daten im Warehouse\n"
         "Reihenbruch: Wellen mit anderem Eurostat-Indikatorcode (anderer Marker) werden nicht "

@@ -38,3 +38,12 @@ def test_cli_docs_writes_file(tmp_path, capsys):
     assert main(["--warehouse", str(wh), "docs", "--output", str(out)]) == 0
     assert out.read_text().startswith("# Data dictionary")
     assert main(["--warehouse", str(tmp_path / "none.duckdb"), "docs"]) == 1
+
+
+def test_cli_docs_prints_and_writes_no_file_unless_asked(tmp_path, capsys, monkeypatch):
+    """Issue 15.7: `kmu-pipeline docs` used to rewrite docs/data_dictionary.md, a tracked file."""
+    wh = _warehouse(tmp_path / "w.duckdb")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--warehouse", str(wh), "docs"]) == 0
+    assert capsys.readouterr().out == render(wh)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

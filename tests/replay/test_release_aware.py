@@ -1,0 +1,78 @@
+"""Issue 17.3: a dataset whose upstream has not changed is not fetched. The agencies' own
+stamps (Eurostat's UPDATE_DATA on the flow, GENESIS's Updated on the table) are read from the
+answer the entry is checked against anyway; equal to the stamp already loaded, no data is asked.
+Counted on the landing store's history.jsonl: one line per request the client made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from tests.replay.conftest import materialize_all
+
+# the demo's flows and tables whose structure states a last-update stamp (demo_snapshot/README)
+STAMPED = {"isoc_cicce_use", "isoc_e_dii", "isoc_eb_ai", "isoc_eb_bd", "isoc_eb_p3d",
+           "isoc_ske_itrcrs", "isoc_ske_itspe", "ikt_by_size", "ikt_germany",
+           "unternehmensregister"}
+SIGNALS = ("dataflow_", "metadata_table")  # Eurostat's structure, GENESIS's table metadata
+
+
+def _requests_made(raw: Path) -> dict[str, int]:
+    """'<dataset>/<request folder>' -> how many times the client asked it."""
+    return {f"{h.parent.parent.name}/{h.parent.name}": len(h.read_text().splitlines())
+            for h in raw.glob("*/*/*/history.jsonl")}
+
+
+def _status(workdir: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
+    try:
+        return {d.split("__", 1)[1]: (checked, stamp) for d, checked, stamp in con.execute(
+            "select dataset, checked, upstream_updated from meta.dataset_status").fetchall()}
+    finally:
+        con.close()
+
+
+def _asked_again(before: dict[str, int], after: dict[str, int]) -> dict[str, list[str]]:
+    asked: dict[str, list[str]] = {}
+    for folder, count in after.items():
+        if count > before.get(folder, 0):
+            dataset, _, request = folder.partition("/")
+            asked.setdefault(dataset, []).append(request)
+    return asked
+
+
+def test_an_unchanged_upstream_costs_one_signal_request_and_no_data_request(demo_copy, tmp_path):
+    assert materialize_all(demo_copy, tmp_path).success
+    first = _requests_made(tmp_path / "raw")
+    assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
+    assert {checked for checked, _ in _status(tmp_path).values()} == {"changed"}
+
+    assert materialize_all(demo_copy, tmp_path).success
+    second = _requests_made(tmp_path / "raw")
+    status = _status(tmp_path)
+    assert {d for d, (checked, _) in status.items() if checked == "unchanged_upstream"} == STAMPED
+    assert status["isoc_cicce_use"][1] == "2026-02-27T23:00:00+0100"
+    assert status["unternehmensregister"][1] == "28.12.2022 17:12:43h"
+    asked = _asked_again(first, second)
+    for dataset in STAMPED:  # exactly one request each: the signal
+        assert len(asked[dataset]) == 1 and asked[dataset][0].startswith(SIGNALS), asked[dataset]
+    # a source stating no stamp (the DESI download) is asked conditionally and compared by bytes
+    assert status["desi"] == ("unchanged_bytes", None)
+
+
+def test_a_new_release_stamp_makes_the_data_request(demo_copy, tmp_path):
+    assert materialize_all(demo_copy, tmp_path).success
+    structure, = demo_copy.glob("eurostat/isoc_cicce_use/dataflow_*/*.body")
+    text = structure.read_text(encoding="utf-8")
+    old = "<c:AnnotationTitle>2026-02-27T23:00:00+0100</c:AnnotationTitle>"
+    assert text.count(old) == 1
+    structure.write_text(text.replace(old, old.replace("2026-02-27", "2026-07-15")),
+                         encoding="utf-8")
+    before = _requests_made(tmp_path / "raw")
+    assert materialize_all(demo_copy, tmp_path).success
+    asked = _asked_again(before, _requests_made(tmp_path / "raw"))
+    assert sorted(r.split("_")[0] for r in asked["isoc_cicce_use"]) == ["data", "dataflow"]
+    assert "isoc_eb_bd" in asked and len(asked["isoc_eb_bd"]) == 1  # the others: signal only
+    # the same bytes came back (a re-stamp without new values): kept, with the new stamp
+    assert _status(tmp_path)["isoc_cicce_use"] == ("unchanged_bytes", "2026-07-15T23:00:00+0100")
