@@ -88,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="print the data dictionary (Markdown) of the warehouse")
     docs.add_argument("--output", metavar="FILE",
                       help="write it to FILE instead of standard output")
+    history = sub.add_parser("history", help="the observation history (history.observations)")
+    history_sub = history.add_subparsers(dest="history_command", required=True)
+    rebuild = history_sub.add_parser(
+        "rebuild", help="recompute it from the landed responses and compare it with the "
+                        "published warehouse's; exits 1 when they differ")
+    rebuild.add_argument("--landing", default="data/raw", help="where raw responses are kept")
+    rebuild.add_argument("--output", help="also write the rebuilt history to this DuckDB file")
     serve = sub.add_parser("replay-server", help="serve recorded responses over HTTP")
     serve.add_argument("directory", nargs="?", default=str(DEMO_SNAPSHOT), type=_recordings)
     serve.add_argument("--port", type=_bounded(0, 65535, "--port"), default=8765,
@@ -279,6 +286,27 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from kmu_pipeline.history import HISTORY
+    from kmu_pipeline.history_rebuild import differences, rebuild_history
+
+    con, rebuilt = rebuild_history(Path(args.landing), Warehouse(args.warehouse))
+    try:
+        differ = differences(con)
+        if args.output:
+            con.execute("attach ? as output", [args.output])
+            con.execute("create schema if not exists output.history")
+            con.execute(f"create or replace table output.{HISTORY} as select * from {HISTORY}")
+            con.execute("detach output")
+    finally:
+        con.close()
+    print(f"rebuilt {rebuilt.rows} history rows from {rebuilt.loads} loads of {args.landing} "
+          f"({rebuilt.refused} refused, as the refresh did); "
+          + ("equal to the published history" if not differ
+             else f"{differ} rows differ from the published history"))
+    return 1 if differ else 0
+
+
 def cmd_replay_server(args: argparse.Namespace) -> int:
     server = ReplayServer(Path(args.directory), port=args.port)
     settings = " ".join(f"{source.base_url_env}={server.base_url(name)}"
@@ -291,7 +319,7 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "datasets": cmd_datasets, "catalogue": cmd_catalogue,
             "tables": cmd_tables, "query": cmd_query, "docs": cmd_docs,
-            "replay-server": cmd_replay_server}
+            "history": cmd_history, "replay-server": cmd_replay_server}
 
 
 def main(argv: list[str] | None = None) -> int:

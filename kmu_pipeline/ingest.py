@@ -32,6 +32,7 @@ from kmu_pipeline.errors import (
     SchemaError,
     SkippedError,
 )
+from kmu_pipeline.history import record_changes
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import column_descriptions, create_table, model_of
 from kmu_pipeline.sources.http import HttpClient
@@ -134,6 +135,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
                 description=f"{dataset.title}. Source: {source.agency}, {dataset.code}, as "
                             f"delivered; trace rows via request_id -> meta.requests.",
                 column_comments=column_descriptions(model))
+        record_changes(con, dataset, landed)  # history.observations: what this load changed
     seconds["swap"] = time.perf_counter() - clock  # with the commit
     return rows
 

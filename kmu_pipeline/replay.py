@@ -38,19 +38,24 @@ class RecordingIndex:
         self.answers: dict[tuple[str, str], list[tuple[Landed, Path]]] = defaultdict(list)
         self.calls: dict[tuple[str, str], int] = defaultdict(int)
         self.lock = threading.Lock()
-        for meta in sorted(self.root.glob("*/*/*/response.json")):
+        base = overlaid_base(self.root)
+        for meta in sorted(base.glob("*/*/*/response.json")) if base else ():
             self._index_folder(meta.parent)
+        for meta in sorted(self.root.glob("*/*/*/response.json")):
+            self._index_folder(meta.parent, replace=base is not None)
 
-    def _index_folder(self, folder: Path) -> None:
+    def _index_folder(self, folder: Path, replace: bool = False) -> None:
         history = folder / "history.jsonl"
         lines = history.read_text(encoding="utf-8").splitlines() if history.exists() else []
         records = [json.loads(line) for line in lines if line.strip()]
         records = [r for r in records if not r.get("not_modified")]
         if not records:
             records = [json.loads((folder / "response.json").read_text(encoding="utf-8"))]
-        for record in records:
+        for n, record in enumerate(records):
             landed = Landed(**{k: v for k, v in record.items() if k in Landed.__dataclass_fields__})
             key = (landed.source, landed.request_id)
+            if replace and n == 0:  # an overlay's answers stand in for the base's
+                self.answers[key] = []
             self.answers[key].append((landed, folder / landed.body_file))
 
     def answer(self, source: str, rid: str) -> tuple[Landed, Path] | None:
@@ -61,6 +66,22 @@ class RecordingIndex:
             n = self.calls[(source, rid)]
             self.calls[(source, rid)] = n + 1
             return answers[min(n, len(answers) - 1)]
+
+
+OVERLAY_FILE = "OVERLAYS"
+
+
+def overlaid_base(root: Path) -> Path | None:
+    """The recordings a directory overlays: a later release that holds only the answers that
+    changed (demo_snapshot/releases/*) names its base, relative to itself, in OVERLAYS; every
+    other request is answered from the base."""
+    marker = Path(root) / OVERLAY_FILE
+    if not marker.is_file():
+        return None
+    base = (Path(root) / marker.read_text(encoding="utf-8").strip()).resolve()
+    if not base.is_dir():
+        raise FileNotFoundError(f"{marker} names {base}, which is not a directory")
+    return base
 
 
 class _ReplayHTTPServer(ThreadingHTTPServer):

@@ -25,6 +25,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from kmu_pipeline.catalogue import Catalogue
+from kmu_pipeline.history import HISTORY, ensure_history
 from kmu_pipeline.schemas import Observations, column_descriptions
 from kmu_pipeline.warehouse import replace_table
 
@@ -156,17 +157,28 @@ def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlMo
     for path in sorted(Path(sql_dir).glob("*/*.sql")):
         models.append(model_from_sql(f"{path.parent.name}.{path.stem}", path.read_text(), path))
     known = {m.table for m in models} | {ds.table for ds in catalogue.datasets}
-    known |= {seed.table for seed in discover_seeds(sql_dir)}
+    known |= {seed.table for seed in discover_seeds(sql_dir)} | {HISTORY}
     for model in models:
         unknown = sorted(set(model.depends_on) - known)
         if unknown:
             raise SqlModelError(f"{model.path or model.table}: reads unknown tables {unknown}")
-    return models
+    return [_history_writers(model, catalogue) for model in models]
+
+
+def _history_writers(model: SqlModel, catalogue: Catalogue) -> SqlModel:
+    """history.observations is written by the loads of the observation tables (history.py),
+    so a model reading it runs after them: they stand in for it among its dependencies."""
+    if HISTORY not in model.depends_on:
+        return model
+    writers = {ds.table for ds in catalogue.of_model("observations")}
+    return replace(model, depends_on=tuple(sorted(set(model.depends_on) - {HISTORY} | writers)))
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     """Materialise one model as a table; returns its row count."""
     con.execute(f"create schema if not exists {model.schema}")
+    if HISTORY in find_tables(model.sql):  # empty until an observation table's first load
+        ensure_history(con)
     return replace_table(con, model.table, model.sql, description=model.description,
                          column_comments=model.column_comments)
 

@@ -262,10 +262,17 @@ def sdmx_csv(dataset_name: str, rows: list[tuple]) -> bytes:
     writer.writerow(["DATAFLOW", "LAST UPDATE", "freq", "size_emp", "nace_r2", "indic_is", "unit",
                      "geo", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"])
     flow = f"ESTAT:{dataset_name.upper()}(1.0)"
-    for indic, unit, geo, year, updated, size, value in rows:
+    for indic, unit, geo, year, updated, size, value, *flag in rows:  # flag: optional
         writer.writerow([flow, updated, "A", size, "C10-S951_X_K", indic,
-                         unit, geo, year, f"{value:g}", "", ""])
+                         unit, geo, year, f"{value:g}", "".join(flag), ""])
     return out.getvalue().encode()
+
+
+def data_rows(ds) -> list[tuple]:
+    """The demo's SDMX-CSV rows of one catalogue entry, from VALUES."""
+    return [(indic, next(iter(ds.units)), geo, year, upd, size, v)
+            for name, indic, geo, year, upd, values in VALUES if name == ds.name
+            for size, v in zip(SIZES, values, strict=True) if v is not None]
 
 
 def codelist_xml(cl_id: str, codes: list[tuple[str, str, str]]) -> bytes:
@@ -319,9 +326,7 @@ def main() -> None:
     cat = load_catalogue()
     source = cat.sources["eurostat"]
     for ds in cat.of_source("eurostat"):
-        rows = [(indic, next(iter(ds.units)), geo, year, upd, size, v)
-                for name, indic, geo, year, upd, values in VALUES if name == ds.name
-                for size, v in zip(SIZES, values, strict=True) if v is not None]
+        rows = data_rows(ds)
         req = data_request(ds, source)
         add_recording(HERE, source="eurostat", dataset=ds.name, path=req.path,
                       query=list(req.query), body=sdmx_csv(ds.code, rows), content_type=SDMX_CSV)

@@ -1,0 +1,125 @@
+"""history.record_changes on hand-made loads: what a change is, what is not one."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pytest
+
+from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.history import HISTORY, history_key, record_changes
+from kmu_pipeline.landing import Landed
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, Observations, create_table
+from kmu_pipeline.warehouse import connect
+
+DATASET = load_catalogue().dataset("isoc_cicce_use")
+
+
+def _landed(rid: str, at: str) -> Landed:
+    return Landed(request_id=rid, source="eurostat", dataset=DATASET.name, method="GET",
+                  path="data", query=[], form=[], url="http://x/data", status=200, headers={},
+                  retrieved_at=at, sha256=rid * 4, size=1, body_file=f"{rid}.body")
+
+
+def _load(con, rows: list[tuple], rid: str, at: str) -> int:
+    """Replace the raw table with `rows` (geo, year, value, flag, conf, LAST UPDATE) and record."""
+    create_table(con, DATASET.table, Observations)
+    con.executemany(
+        f"insert into {DATASET.table} ({', '.join(OBSERVATION_COLUMNS)}) values "
+        f"('eurostat', 'isoc_cicce_use', 'cloud_computing', 'E_CC', '10-49', 'C10-S951_X_K', "
+        f"?, 'pct_enterprises', ?, ?, ?, ?, ?, '{rid}')", rows)
+    return record_changes(con, DATASET, [_landed(rid, at)])
+
+
+@pytest.fixture
+def con():
+    con = connect()
+    con.execute("create schema raw")
+    yield con
+    con.close()
+
+
+def _versions(con) -> list[tuple]:
+    return con.execute(f"select geo, year, value, flag, conf_status, change, valid_from_agency, "
+                       f"valid_to_agency, valid_from_retrieved, valid_to_retrieved from {HISTORY} "
+                       f"order by geo, year, valid_from_retrieved").fetchall()
+
+
+def test_the_key_is_the_models_unique_columns():
+    assert history_key() == ["source", "dataset", "indicator", "size_class", "nace", "geo",
+                             "unit", "year"]
+
+
+def test_a_revised_value_flag_and_withdrawal_close_the_old_versions(con):
+    first = [("DE", 2021, 38.42, None, None, "27/02/26 23:00:00"),
+             ("DE", 2023, 43.34, None, None, "27/02/26 23:00:00"),
+             ("EU27_2020", 2020, 36.1, None, None, "27/02/26 23:00:00")]
+    assert _load(con, first, "a" * 16, "2026-03-01T10:00:00+00:00") == 3
+    # the same data again, with a newer stamp only: no change, no rows
+    again = [(g, y, v, f, c, "01/03/26 08:00:00") for g, y, v, f, c, _ in first]
+    assert _load(con, again, "a" * 16, "2026-03-02T10:00:00+00:00") == 0
+    second = [("DE", 2021, 38.42, "b", None, "30/06/26 23:00:00"),      # flag only
+              ("DE", 2023, 44.1, None, None, "30/06/26 23:00:00"),      # value
+              ("DE", 2025, 51.2, "p", None, "30/06/26 23:00:00")]       # new; EU27 withdrawn
+    assert _load(con, second, "b" * 16, "2026-07-01T08:30:00+02:00") == 4
+    march, june = datetime(2026, 3, 1, 10), datetime(2026, 7, 1, 6, 30)  # UTC
+    old, new = datetime(2026, 2, 27, 23), datetime(2026, 6, 30, 23)
+    assert _versions(con) == [
+        ("DE", 2021, 38.42, None, None, "new", old, new, march, june),
+        ("DE", 2021, 38.42, "b", None, "revised", new, None, june, None),
+        ("DE", 2023, 43.34, None, None, "new", old, new, march, june),
+        ("DE", 2023, 44.1, None, None, "revised", new, None, june, None),
+        ("DE", 2025, 51.2, "p", None, "new", new, None, june, None),
+        ("EU27_2020", 2020, 36.1, None, None, "new", old, new, march, june),
+        ("EU27_2020", 2020, None, None, None, "withdrawn", new, None, june, None),
+    ]
+    withdrawal = con.execute(f"select request_id from {HISTORY} where change = 'withdrawn'")
+    assert withdrawal.fetchall() == [("b" * 16,)]
+
+
+def test_nan_is_stored_as_null_and_never_counts_as_a_change(con):
+    rows = [("DE", 2021, math.nan, None, "C", "27/02/26 23:00:00")]
+    assert _load(con, rows, "a" * 16, "2026-03-01T10:00:00+00:00") == 1
+    assert _load(con, rows, "a" * 16, "2026-03-02T10:00:00+00:00") == 0
+    assert con.execute(f"select value, conf_status from {HISTORY}").fetchall() == [(None, "C")]
+    # confidentiality lifted: a revision
+    rows = [("DE", 2021, 40.0, None, None, "30/06/26 23:00:00")]
+    assert _load(con, rows, "b" * 16, "2026-07-01T10:00:00+00:00") == 1
+
+
+def test_a_withdrawn_observation_that_comes_back_is_new_again(con):
+    row = [("DE", 2021, 38.42, None, None, "27/02/26 23:00:00")]
+    other = [("DE", 2023, 43.34, None, None, "27/02/26 23:00:00")]
+    _load(con, row + other, "a" * 16, "2026-03-01T10:00:00+00:00")
+    assert _load(con, other, "a" * 16, "2026-04-01T10:00:00+00:00") == 1
+    assert _load(con, row + other, "a" * 16, "2026-05-01T10:00:00+00:00") == 1
+    assert [v[5] for v in _versions(con) if v[1] == 2021] == ["new", "withdrawn", "new"]
+    current = con.execute(f"select count(*) from {HISTORY} where valid_to_retrieved is null")
+    assert current.fetchone()[0] == 2
+
+
+def test_tables_of_other_models_have_no_history(con):
+    labels = load_catalogue().dataset("codelists")
+    assert record_changes(con, labels, []) == 0
+    assert not con.execute("select count(*) from duckdb_tables() where schema_name = 'history'"
+                           ).fetchone()[0]
+
+
+def test_rebuild_without_a_published_warehouse_says_so(tmp_path, capsys):
+    from kmu_pipeline.cli import main
+
+    assert main(["--warehouse", str(tmp_path / "kmu.duckdb"), "history", "rebuild",
+                 "--landing", str(tmp_path / "raw")]) == 1
+    assert f"no warehouse published at {tmp_path / 'kmu.duckdb'}" in capsys.readouterr().err
+
+
+def test_a_broken_retrieval_record_is_refused_by_file_and_line(tmp_path):
+    from kmu_pipeline.errors import KmuError
+    from kmu_pipeline.history_rebuild import retrievals
+
+    folder = tmp_path / "eurostat" / "isoc_cicce_use" / "data-aaaaaaaaaaaaaaaa"
+    folder.mkdir(parents=True)
+    (folder / "history.jsonl").write_text('{"request_id": "x"}\n{"request_id": \n')
+    with pytest.raises(KmuError, match=r"dataset isoc_cicce_use: .*history.jsonl line 2 is not"):
+        retrievals(tmp_path, DATASET, {"aaaaaaaaaaaaaaaa"})
