@@ -24,6 +24,8 @@ from kmu_pipeline.catalogue import Catalogue, Dataset
 from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+from kmu_pipeline.defs.schedules import ON_UPSTREAM_CHANGE
+from kmu_pipeline.defs.upstream import upstream_key
 from kmu_pipeline.ingest import IngestReport, entry_digest, refresh_dataset
 from kmu_pipeline.schemas import column_descriptions, model_of
 
@@ -106,6 +108,7 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
                   "verified": dataset.verified or "-"},
         owners=OWNERS, code_version=code_version(entry_digest(dataset), model.__name__),
         freshness_policy=freshness_policy(dataset),
+        deps=[upstream_key(dataset)], automation_condition=ON_UPSTREAM_CHANGE,
         check_specs=[AssetCheckSpec(
             REFRESH_CHECK, asset=key,
             description=f"This run's answer was fetched, read and passes the {model.__name__} "

@@ -15,6 +15,7 @@ from kmu_pipeline import charts
 from kmu_pipeline.defs.metadata import OWNERS, code_version
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.defs.schedules import ON_UPSTREAM_CHANGE
 from kmu_pipeline.defs.sql import table_key
 
 # the drawing code of every chart is charts.py: one version for all of them
@@ -46,7 +47,8 @@ def build_chart_asset(name: str, file_name: str, mart: str,
                       draw: Callable) -> AssetsDefinition:
     @asset(key=["charts", name], deps=[table_key(mart)], group_name="charts",
            kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}",
-           owners=OWNERS, code_version=CHARTS_VERSION)
+           owners=OWNERS, code_version=CHARTS_VERSION,
+           automation_condition=ON_UPSTREAM_CHANGE)
     def _chart(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         wh = warehouse.get()
         staged = wh.build_charts_dir(context.run.run_id) / file_name

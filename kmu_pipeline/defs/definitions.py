@@ -10,6 +10,7 @@ from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import resources_from_env
 from kmu_pipeline.defs.schedules import monthly_refresh, refresh_all
 from kmu_pipeline.defs.sql import sql_assets
+from kmu_pipeline.defs.upstream import daily_observation, observe_upstream, upstream_assets
 
 
 def project_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
@@ -25,10 +26,11 @@ def project_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]
 def build_definitions(resources: dict | None = None) -> Definitions:
     catalogue = load_catalogue()  # read once: every factory is handed the same records
     return Definitions(
-        assets=project_assets(catalogue),
+        # the agencies' release stamps, observed daily; a new one starts its raw asset
+        assets=[*upstream_assets(catalogue), *project_assets(catalogue)],
         asset_checks=all_checks(catalogue),
-        jobs=[refresh_all],
-        schedules=[monthly_refresh],
+        jobs=[refresh_all, observe_upstream],
+        schedules=[monthly_refresh, daily_observation],
         resources=resources or resources_from_env(),
         # "Materialize" in the UI runs in one process, like the CLI (see schedules.py)
         executor=in_process_executor,

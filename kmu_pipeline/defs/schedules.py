@@ -3,6 +3,7 @@
 
 from dagster import (
     AssetSelection,
+    AutomationCondition,
     ScheduleDefinition,
     define_asset_job,
     multi_or_in_process_executor,
@@ -27,3 +28,9 @@ monthly_refresh = ScheduleDefinition(
     name="monthly_refresh", job=refresh_all, cron_schedule="0 5 2 * *",
     execution_timezone="Europe/Berlin",
 )
+
+# Declarative automation: a raw asset runs when its upstream/<entry> source asset is observed
+# with a new data version (the agency's last-update stamp, defs/upstream.py), and the tables and
+# charts downstream follow when what they read was updated. The monthly schedule stays as the
+# backstop (sources that state no stamp, and runs while the automation sensor is off).
+ON_UPSTREAM_CHANGE = AutomationCondition.eager()

@@ -9,6 +9,7 @@ from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.defs.metadata import OWNERS, code_version, table_metadata
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
+from kmu_pipeline.defs.schedules import ON_UPSTREAM_CHANGE
 from kmu_pipeline.lineage import raw_inputs
 from kmu_pipeline.sql_models import (
     Seed,
@@ -34,7 +35,7 @@ def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, 
     @asset(key=table_key(table), deps=deps, group_name=table.split(".")[0],
            kinds={"duckdb", kind}, description=description or None,
            metadata={"sql_file" if kind == "sql" else "seed_file": file},
-           owners=OWNERS, code_version=version)
+           owners=OWNERS, code_version=version, automation_condition=ON_UPSTREAM_CHANGE)
     def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         with warehouse.get().connect_build(context.run.run_id) as con:
             build(con)

@@ -96,3 +96,26 @@ def test_bad_answer_fails_its_dataset_only_and_keeps_last_good(faults, tmp_path,
     assert query(db, "select value from raw.eurostat__isoc_eb_bd where geo = 'DE' and "
                      "year = 2020 and size_class = '10-49'") == [(17.5,)]
     assert not list(tmp_path.rglob(".partial-*"))
+
+
+def test_bytes_the_reader_cannot_decode_fail_naming_the_request(faults, tmp_path):
+    """Found by bench/adversarial: an error from inside the reader named the dataset only."""
+    faults.add(BAD, f.transformed(lambda b: b.replace(b",DE,", b",D\xff,", 1)))
+    error = check_errors(refresh(faults, tmp_path))["eurostat__isoc_cicce_use"]
+    assert "dataset isoc_cicce_use, request http://" in error
+    assert "/data/isoc_cicce_use/" in error and "unexpected" in error
+
+
+def test_an_overflowing_number_is_refused_not_stored_as_infinity(faults, tmp_path):
+    """Found by bench/adversarial: DESI's 1e400 became inf in raw.desi__desi."""
+    from kmu_pipeline.replay import DEMO_SNAPSHOT
+
+    desi = next(DEMO_SNAPSHOT.glob("desi/desi/*/*.body")).read_bytes()
+    assert desi.count(b",8.34223,") >= 1
+    faults.add("/desi/", f.body(desi.replace(b",8.34223,", b",1e400,", 1), "text/csv"))
+    result = refresh(faults, tmp_path, datasets=("desi",),
+                     base_urls={"desi": faults.base_url("desi")})
+    error = check_errors(result)["desi__desi"]
+    assert "value" in error and "inf" in error
+    assert query(tmp_path / "kmu.duckdb", "select count(*) from raw.desi__desi "
+                                          "where isinf(value)") == [(0,)]

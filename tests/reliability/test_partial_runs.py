@@ -75,3 +75,23 @@ def test_a_run_that_fails_to_publish_leaves_the_charts_of_the_last_publish(workd
     assert not result.success
     assert published_runs(workdir / "kmu.duckdb") == [published_demo[1]]
     assert f"Lauf {published_demo[1]})" in chart_source(workdir)  # not the failed run's picture
+
+
+@pytest.mark.parametrize("sql", ["", "-- only a comment"])
+def test_a_query_without_a_statement_is_one_line(workdir, sql, capsys):
+    """Found by bench/adversarial: `kmu-pipeline query ""` raised an AttributeError."""
+    from kmu_pipeline.cli import main
+
+    assert main(["--warehouse", str(workdir / "kmu.duckdb"), "query", sql]) == 1
+    assert "holds no statement that returns rows" in capsys.readouterr().err
+
+
+def test_a_malformed_catalogue_is_one_line(tmp_path, monkeypatch, capsys):
+    """Found by bench/adversarial: KMU_CATALOGUE=<bad TOML> gave a TOMLDecodeError traceback."""
+    from kmu_pipeline.cli import main
+
+    bad = tmp_path / "catalogue.toml"
+    bad.write_text("[sources.eurostat\nbase_url = 1\n", encoding="utf-8")
+    monkeypatch.setenv("KMU_CATALOGUE", str(bad))  # read per file: the shipped one is intact
+    assert main(["datasets"]) == 1
+    assert "the catalogue is not valid TOML" in capsys.readouterr().err
