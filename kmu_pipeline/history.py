@@ -76,6 +76,14 @@ def has_history(con: duckdb.DuckDBPyConnection) -> bool:
                        "and table_name = 'observations'").fetchall()[0][0] > 0
 
 
+def vintage_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Versions recorded for a raw table's observations (new, revised, withdrawn), all time."""
+    if not has_history(con):
+        return 0
+    return con.execute(f"select count(*) from {HISTORY} where raw_table = ?",
+                       [table]).fetchone()[0]
+
+
 def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
     """history.observations with its comments, if it is not there yet."""
     if has_history(con):

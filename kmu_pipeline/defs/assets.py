@@ -26,6 +26,7 @@ from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.defs.schedules import ON_UPSTREAM_CHANGE
 from kmu_pipeline.defs.upstream import upstream_key
+from kmu_pipeline.history import vintage_count
 from kmu_pipeline.ingest import IngestReport, entry_digest, refresh_dataset
 from kmu_pipeline.schemas import column_descriptions, model_of
 
@@ -71,11 +72,14 @@ def _report_metadata(report: IngestReport) -> dict:
 
 def _status_metadata(con, dataset: Dataset) -> dict:
     """When the table last took a good answer (a stale dataset keeps an older one)."""
-    row = con.execute("select status, last_success_at from meta.dataset_status "
-                      "where dataset = ?", [dataset.table]).fetchone()
-    status, last_success = row if row else ("never loaded", None)
+    row = con.execute("select status, last_success_at, checked, upstream_updated "
+                      "from meta.dataset_status where dataset = ?", [dataset.table]).fetchone()
+    status, last_success, checked, stamp = row if row else ("never loaded", None, None, None)
     return {"dataset_status": MetadataValue.text(status),
-            "last_success_at": MetadataValue.text(str(last_success or "never"))}
+            "last_success_at": MetadataValue.text(str(last_success or "never")),
+            "upstream_check": MetadataValue.text(checked or "not_checked"),
+            "upstream_updated": MetadataValue.text(stamp or "not stated"),
+            "vintage_count": MetadataValue.int(vintage_count(con, dataset.table))}
 
 
 def _refresh_check(report: IngestReport) -> AssetCheckResult:

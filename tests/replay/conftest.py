@@ -22,6 +22,18 @@ def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance |
         return materialize_against(server, workdir, instance, **source_kwargs)
 
 
+def observe_upstream(recordings: Path, workdir: Path, instance: DagsterInstance):
+    """The project's observe_upstream job against `recordings`: each entry's release stamp."""
+    from kmu_pipeline.defs.definitions import build_definitions
+
+    with ReplayServer(recordings) as server:
+        defs = build_definitions({
+            "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
+            "sources": SourcesResource(landing_dir=str(workdir / "raw"),
+                                       base_urls=server.base_urls(load_catalogue().sources))})
+        return defs.resolve_job_def("observe_upstream").execute_in_process(instance=instance)
+
+
 def materialize_against(server: ReplayServer, workdir: Path,
                         instance: DagsterInstance | None = None, **source_kwargs):
     """materialize_all against a server already running (a fault server, say)."""

@@ -48,7 +48,8 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_no_data_request(demo
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
     assert {checked for checked, _ in _status(tmp_path).values()} == {"changed"}
 
-    assert materialize_all(demo_copy, tmp_path).success
+    again = materialize_all(demo_copy, tmp_path)
+    assert again.success
     second = _requests_made(tmp_path / "raw")
     status = _status(tmp_path)
     assert {d for d, (checked, _) in status.items() if checked == "unchanged_upstream"} == STAMPED
@@ -59,6 +60,14 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_no_data_request(demo
         assert len(asked[dataset]) == 1 and asked[dataset][0].startswith(SIGNALS), asked[dataset]
     # a source stating no stamp (the DESI download) is asked conditionally and compared by bytes
     assert status["desi"] == ("unchanged_bytes", None)
+    # what Dagster shows on the raw asset (issue 17.4): the check, the stamp, the vintages
+    metadata, = [e.materialization.metadata for e in again.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "raw/eurostat__isoc_cicce_use"]
+    rows = duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True).execute(
+        "select count(*) from raw.eurostat__isoc_cicce_use").fetchone()[0]
+    assert metadata["upstream_check"].value == "unchanged_upstream"
+    assert metadata["upstream_updated"].value == "2026-02-27T23:00:00+0100"
+    assert metadata["vintage_count"].value == rows > 0  # the first load: every row new
 
 
 def test_a_new_release_stamp_makes_the_data_request(demo_copy, tmp_path):
