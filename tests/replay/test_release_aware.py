@@ -42,7 +42,8 @@ def _asked_again(before: dict[str, int], after: dict[str, int]) -> dict[str, lis
     return asked
 
 
-def test_an_unchanged_upstream_costs_one_signal_request_and_no_data_request(demo_copy, tmp_path):
+def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_data(
+        demo_copy, tmp_path):
     assert materialize_all(demo_copy, tmp_path).success
     first = _requests_made(tmp_path / "raw")
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
@@ -63,24 +64,25 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_no_data_request(demo
     # what Dagster shows on the raw asset (issue 17.4): the check, the stamp, the vintages
     metadata, = [e.materialization.metadata for e in again.get_asset_materialization_events()
                  if e.asset_key.to_user_string() == "raw/eurostat__isoc_cicce_use"]
-    rows = duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True).execute(
-        "select count(*) from raw.eurostat__isoc_cicce_use").fetchone()[0]
+    con = duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True)
+    try:
+        rows = con.execute("select count(*) from raw.eurostat__isoc_cicce_use").fetchone()[0]
+    finally:
+        con.close()
     assert metadata["upstream_check"].value == "unchanged_upstream"
     assert metadata["upstream_updated"].value == "2026-02-27T23:00:00+0100"
     assert metadata["vintage_count"].value == rows > 0  # the first load: every row new
 
 
-def test_a_new_release_stamp_makes_the_data_request(demo_copy, tmp_path):
-    assert materialize_all(demo_copy, tmp_path).success
+    # a new release stamp on one flow: its data is asked again, the others' still not
     structure, = demo_copy.glob("eurostat/isoc_cicce_use/dataflow_*/*.body")
     text = structure.read_text(encoding="utf-8")
     old = "<c:AnnotationTitle>2026-02-27T23:00:00+0100</c:AnnotationTitle>"
     assert text.count(old) == 1
     structure.write_text(text.replace(old, old.replace("2026-02-27", "2026-07-15")),
                          encoding="utf-8")
-    before = _requests_made(tmp_path / "raw")
     assert materialize_all(demo_copy, tmp_path).success
-    asked = _asked_again(before, _requests_made(tmp_path / "raw"))
+    asked = _asked_again(second, _requests_made(tmp_path / "raw"))
     assert sorted(r.split("_")[0] for r in asked["isoc_cicce_use"]) == ["data", "dataflow"]
     assert "isoc_eb_bd" in asked and len(asked["isoc_eb_bd"]) == 1  # the others: signal only
     # the same bytes came back (a re-stamp without new values): kept, with the new stamp
