@@ -24,6 +24,14 @@ def _requests_made(raw: Path) -> dict[str, int]:
             for h in raw.glob("*/*/*/history.jsonl")}
 
 
+def _history_rows(workdir: Path) -> int:
+    con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
+    try:
+        return con.execute("select count(*) from history.observations").fetchone()[0]
+    finally:
+        con.close()
+
+
 def _status(workdir: Path) -> dict[str, tuple]:
     con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
     try:
@@ -46,6 +54,7 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_dat
         demo_copy, tmp_path):
     assert materialize_all(demo_copy, tmp_path).success
     first = _requests_made(tmp_path / "raw")
+    versions = _history_rows(tmp_path)
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
     assert {checked for checked, _ in _status(tmp_path).values()} == {"changed"}
 
@@ -53,6 +62,7 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_dat
     assert again.success
     second = _requests_made(tmp_path / "raw")
     status = _status(tmp_path)
+    assert _history_rows(tmp_path) == versions > 0  # nothing fetched, no vintage added
     assert {d for d, (checked, _) in status.items() if checked == "unchanged_upstream"} == STAMPED
     assert status["isoc_cicce_use"][1] == "2026-02-27T23:00:00+0100"
     assert status["unternehmensregister"][1] == "28.12.2022 17:12:43h"
