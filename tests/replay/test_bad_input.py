@@ -22,7 +22,8 @@ def _refresh(recordings, tmp_path):
             "warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
             "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
                                        base_urls=server.base_urls(["eurostat"]),
-                                       max_attempts=1),
+                                       # the edited recording keeps its flow's release stamp
+                                       max_attempts=1, force_refresh=True),
         }
         asset = build_raw_asset(load_catalogue().dataset("isoc_cicce_use"))
         publish = build_publish_asset(list(asset.keys))
