@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -51,4 +52,5 @@ def materialize_against(server: ReplayServer, workdir: Path,
 
 @pytest.fixture
 def run_pipeline():
-    return materialize_all
+    """materialize_all, forced: tests edit recordings without changing their release stamp."""
+    return functools.partial(materialize_all, force_refresh=True)
