@@ -17,11 +17,12 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psutil
 from dagster import (
+    AssetKey,
     DagsterInstance,
     JobDefinition,
     JobExecutionResult,
@@ -102,13 +103,15 @@ def multiprocess_config(max_concurrent: int) -> dict:
 
 def run_multiprocess(env: Mapping[str, str], max_concurrent: int, instance: DagsterInstance,
                      run_config: Mapping | None = None,
-                     tags: Mapping[str, str] | None = None) -> JobExecutionResult:
-    """Execute refresh_all with `max_concurrent` step processes; `env` sets KMU_* for them."""
+                     tags: Mapping[str, str] | None = None,
+                     asset_selection: Sequence[AssetKey] | None = None) -> JobExecutionResult:
+    """Execute refresh_all (or `asset_selection` of it) with `max_concurrent` step processes;
+    `env` sets KMU_* for them."""
     os.environ.update(env)
     os.environ[OWNER_ENV] = str(os.getpid())
     return execute_job(reconstructable(refresh_all_job), instance=instance,
                        run_config={**(run_config or {}), **multiprocess_config(max_concurrent)},
-                       tags=tags)
+                       tags=tags, asset_selection=asset_selection)
 
 
 def sweep_dead_instances(root: Path | None = None) -> list[Path]:
