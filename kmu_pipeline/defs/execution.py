@@ -17,7 +17,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -54,10 +54,21 @@ def project_home(warehouse: Path) -> Path:
     return home
 
 
-def project_instance(warehouse: Path) -> DagsterInstance:
-    """The project's persistent instance; step processes and the UI find it by DAGSTER_HOME."""
+@contextlib.contextmanager
+def project_instance(warehouse: Path) -> Iterator[DagsterInstance]:
+    """The project's persistent instance for one run; step processes and the UI find it by
+    DAGSTER_HOME, which is set for the run and restored after it (a CLI called in process, as
+    the tests do, must not leave it to whatever runs next)."""
+    before = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(project_home(warehouse))
-    return DagsterInstance.get()
+    try:
+        with DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = before
 
 
 def quiet_loggers(verbose: bool) -> dict:
