@@ -34,6 +34,9 @@ class Source:
     base_url_env: str
     agency: str
     dimensions: tuple[str, ...] = ()
+    # (warn, fail) days since a raw table's last materialisation: the release rhythm; None for
+    # a closed edition that is never republished
+    freshness: tuple[int, int] | None = None
 
     def resolved_base_url(self) -> str:
         return os.environ.get(self.base_url_env, "").strip() or self.base_url
@@ -163,7 +166,8 @@ def parse_catalogue(text: str) -> Catalogue:
         sources[name] = Source(name=name, base_url=spec["base_url"].rstrip("/"),
                                base_url_env=spec["base_url_env"],
                                agency=spec.get("agency", name),
-                               dimensions=tuple(spec.get("dimensions", ())))
+                               dimensions=tuple(spec.get("dimensions", ())),
+                               freshness=_freshness(spec, name))
     maps = doc.get("maps", {})
     datasets = tuple(_build_dataset(e, maps, set(sources)) for e in doc.get("datasets", []))
     names = [d.asset_name for d in datasets]
@@ -171,6 +175,22 @@ def parse_catalogue(text: str) -> Catalogue:
     if dupes:
         raise CatalogueError(f"duplicate dataset names in catalogue: {dupes}")
     return Catalogue(sources=_frozen(sources), datasets=datasets)
+
+
+def _freshness(spec: dict, name: str) -> tuple[int, int] | None:
+    if "freshness" not in spec:
+        return None
+    window = spec["freshness"]
+    _refuse_unknown(window, {"warn_days", "fail_days"}, f"catalogue source {name!r} freshness")
+    try:
+        warn, fail = int(window["warn_days"]), int(window["fail_days"])
+    except (KeyError, TypeError, ValueError):
+        raise CatalogueError(f"catalogue source {name!r}: freshness needs warn_days and "
+                             f"fail_days as whole days, got {window!r}") from None
+    if not 0 < warn < fail:
+        raise CatalogueError(f"catalogue source {name!r}: freshness warn_days ({warn}) must be "
+                             f"positive and below fail_days ({fail})")
+    return warn, fail
 
 
 CATALOGUE_ENV = "KMU_CATALOGUE"

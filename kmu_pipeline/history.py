@@ -120,24 +120,40 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         return 0
     times = {item.request_id: retrieval_time(item) for item in landed}
     keys = ", ".join(history_key())
-    # the agency's stamp: Eurostat SDMX-CSV `LAST UPDATE` (27/02/26 23:00:00), else ISO 8601
-    con.execute(f"""
-        create or replace temp table _incoming as
+    params = {"ids": list(times), "times": list(times.values()), "table": dataset.table}
+    # The agency's stamp (Eurostat SDMX-CSV `LAST UPDATE` 27/02/26 23:00:00, else ISO 8601) is
+    # parsed once per distinct stamp: a table holds a handful, not one per row.
+    incoming = f"""
         select {keys}, indicator_code,
                case when isnan(value) then null else value end as value, flag, conf_status,
-               last_update,
-               coalesce(try_strptime(last_update, '%d/%m/%y %H:%M:%S'),
-                        try_cast(last_update as timestamp)) as stamp,
-               t.retrieved_at, o.request_id
-        from {dataset.table} o join (select unnest($ids) as request_id,
-                                            unnest($times) as retrieved_at) t using (request_id)
-    """, {"ids": list(times), "times": list(times.values())})
+               last_update, s.stamp, t.retrieved_at, o.request_id
+        from {dataset.table} o
+        join (select unnest($ids) as request_id, unnest($times) as retrieved_at) t
+            using (request_id)
+        left join (select last_update,
+                          coalesce(try_strptime(last_update, '%d/%m/%y %H:%M:%S'),
+                                   try_cast(last_update as timestamp)) as stamp
+                   from (select distinct last_update from {dataset.table})) s using (last_update)
+    """
+    current = (f"from {HISTORY} where raw_table = $table and valid_to_retrieved is null")
+    if not con.execute(f"select count(*) {current}", {"table": dataset.table}).fetchone()[0]:
+        # the table's first load: every observation is new and nothing is closed,
+        # so one insert straight from the table instead of the full join below
+        return con.execute(f"""
+            insert into {HISTORY} by name
+            select * exclude (stamp, retrieved_at), 'new' as change,
+                   stamp as valid_from_agency, retrieved_at as valid_from_retrieved,
+                   $table as raw_table
+            from ({incoming})
+        """, params).fetchone()[0]
+    con.execute(f"create or replace temp table _incoming as {incoming}",
+                {"ids": params["ids"], "times": params["times"]})
     # one full join of the answer with the current versions: new, revised and withdrawn
     con.execute(f"""
         create or replace temp table _changes as
         with current_versions as (
             select rowid as replaced, {keys}, indicator_code, value, flag, conf_status, change
-            from {HISTORY} where raw_table = $table and valid_to_retrieved is null
+            {current}
         )
         select {keys}, coalesce(i.indicator_code, h.indicator_code) as indicator_code,
                i.value, i.flag, i.conf_status, i.last_update,

@@ -170,10 +170,7 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, rows: int
         raise EmptyAnswerError(f"the answer holds no observations; the last good table has "
                                f"{had} and was kept", dataset=dataset.name, url=url)
     accepted = dataset.name in os.environ.get(ACCEPT_DROP_ENV, "").split(",")
-    row = con.execute("select sha256 from meta.dataset_status where dataset = ?",
-                      [dataset.table]).fetchone()
-    same_entry = bool(row and row[0]) and row[0].endswith(f"|entry:{entry_digest(dataset)}")
-    if rows < had * SHRINK_LIMIT and same_entry and not accepted:
+    if rows < had * SHRINK_LIMIT and last_load(con, dataset).same_entry and not accepted:
         raise EmptyAnswerError(
             f"the answer holds {rows} observations where the last good table has {had} (more "
             f"than half gone, the catalogue entry unchanged); the last good table was kept. If "
@@ -197,10 +194,28 @@ def entry_digest(dataset: Dataset) -> str:
     return hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class LastLoad:
+    """What meta.dataset_status says of a raw table's last refresh."""
+
+    status: str | None = None
+    upstream_updated: str | None = None
+    loaded_from: str | None = None  # the bodies' sha256 and the entry's digest (loaded_from)
+    same_entry: bool = False  # the table was loaded from the catalogue entry as it is now
+
+
+def last_load(con, dataset: Dataset) -> LastLoad:
+    row = con.execute("select status, upstream_updated, sha256 from meta.dataset_status "
+                      "where dataset = ?", [dataset.table]).fetchone()
+    if not row:
+        return LastLoad()
+    return LastLoad(*row, same_entry=bool(row[2]) and
+                    row[2].endswith(f"|entry:{entry_digest(dataset)}"))
+
+
 def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
-    row = con.execute("select sha256, status from meta.dataset_status where dataset = ?",
-                      [dataset.table]).fetchone()
-    return bool(row) and row[1] == "ok" and row[0] == loaded_from(dataset, landed)
+    last = last_load(con, dataset)
+    return last.status == "ok" and last.loaded_from == loaded_from(dataset, landed)
 
 
 def record_status(con, dataset: Dataset, report: IngestReport) -> None:
@@ -245,10 +260,8 @@ def confirmed_unchanged(con, dataset: Dataset, stamp: str) -> bool:
     last refresh succeeded: nothing new can be asked for."""
     if not stamp:
         return False
-    row = con.execute("select status, upstream_updated, sha256 from meta.dataset_status "
-                      "where dataset = ?", [dataset.table]).fetchone()
-    return bool(row) and row[0] == "ok" and row[1] == stamp and bool(row[2]) and \
-        row[2].endswith(f"|entry:{entry_digest(dataset)}")
+    last = last_load(con, dataset)
+    return last.status == "ok" and last.upstream_updated == stamp and last.same_entry
 
 
 def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,

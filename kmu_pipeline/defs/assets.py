@@ -32,23 +32,14 @@ from kmu_pipeline.schemas import column_descriptions, model_of
 
 REFRESH_CHECK = "refresh"
 
-# How often each source publishes, as (warn, fail) windows since the last materialisation.
-# Eurostat's ICT usage survey (isoc_*) and its codelists, and Destatis' 52911 (the same survey)
-# and 52111 (the enterprise register) are annual: a dataset not refreshed for 13 months has
-# missed a release (fail); two missed monthly refreshes warn. DESI 2020 is one closed edition
-# (the index was discontinued after 2022): no policy.
-RELEASE_RHYTHM = {
-    "eurostat": (timedelta(days=62), timedelta(days=400)),
-    "genesis": (timedelta(days=62), timedelta(days=400)),
-}
-
-
-def freshness_policy(dataset: Dataset) -> FreshnessPolicy | None:
-    windows = RELEASE_RHYTHM.get(dataset.source)
-    if windows is None:
+def freshness_policy(dataset: Dataset, catalogue: Catalogue) -> FreshnessPolicy | None:
+    """The source's release rhythm (catalogue `freshness`) as (warn, fail) windows since the
+    raw table's last materialisation; none for a closed edition."""
+    days = catalogue.sources[dataset.source].freshness
+    if days is None:
         return None
-    warn, fail = windows
-    return FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
+    return FreshnessPolicy.time_window(warn_window=timedelta(days=days[0]),
+                                       fail_window=timedelta(days=days[1]))
 
 
 def raw_key(dataset: Dataset) -> AssetKey:
@@ -98,7 +89,7 @@ def _refresh_check(report: IngestReport) -> AssetCheckResult:
                             metadata={**metadata, "status": report.status})
 
 
-def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
+def build_raw_asset(dataset: Dataset, catalogue: Catalogue) -> AssetsDefinition:
     key = raw_key(dataset)
     model = model_of(dataset.model)  # an unknown model fails when the definitions load
     has_last_update = "last_update" in column_descriptions(model)
@@ -111,7 +102,7 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
         metadata={"catalogue_entry": dataset.name, "source_code": dataset.code,
                   "verified": dataset.verified or "-"},
         owners=OWNERS, code_version=code_version(entry_digest(dataset), model.__name__),
-        freshness_policy=freshness_policy(dataset),
+        freshness_policy=freshness_policy(dataset, catalogue),
         deps=[upstream_key(dataset)], automation_condition=ON_UPSTREAM_CHANGE,
         check_specs=[AssetCheckSpec(
             REFRESH_CHECK, asset=key,
@@ -126,7 +117,7 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
         client = sources.client(run_started=run.start_time if run else None)
         report = refresh_dataset(dataset, client=client,
                                  base_url=sources.base_url(dataset.source), warehouse=wh,
-                                 run_id=context.run.run_id)
+                                 run_id=context.run.run_id, catalogue=catalogue)
         with wh.connect_build(context.run.run_id) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}
             metadata.update(_status_metadata(con, dataset))
@@ -142,4 +133,4 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
 
 
 def raw_assets(catalogue: Catalogue) -> list[AssetsDefinition]:
-    return [build_raw_asset(ds) for ds in catalogue.datasets]
+    return [build_raw_asset(ds, catalogue) for ds in catalogue.datasets]

@@ -325,21 +325,26 @@ def attribute_mismatches(call: _Call, dataset: Dataset) -> list[Mismatch]:
     return find_mismatches(requested, available)
 
 
+def conversation(dataset: Dataset, client: HttpClient, base_url: str, *,
+                 env: dict[str, str] | None = None, jobs: JobPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> _Call:
+    """One refresh's conversation with GENESIS: the credentials read once from `env`."""
+    return _Call(dataset, client, base_url, require_credentials(base_url, env, dataset.name),
+                 jobs or JobPolicy(), sleep)
+
+
 def check_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
                   env: dict[str, str] | None = None) -> str:
     """Check the entry against the table's metadata and variable values (checked_metadata);
     say what it checked against."""
-    meta = checked_metadata(dataset, client, base_url, env=env)
+    meta = checked_metadata(conversation(dataset, client, base_url, env=env))
     return (f"table {dataset.code}: variables and their values (updated "
             f"{table_updated(meta.body_path(client.landing.root)) or 'not stated'})")
 
 
-def table_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
-                   env: dict[str, str] | None = None) -> Landed:
+def table_metadata(call: _Call) -> Landed:
     """The table's metadata answer (asked once per refresh): its variables and Updated stamp."""
-    call = _Call(dataset, client, base_url, require_credentials(base_url, env, dataset.name),
-                 JobPolicy())
-    request = metadata_request(dataset)
+    request = metadata_request(call.dataset)
     meta, status = call.fetch(request, once=True)
     if status is None or status[0] != 0:
         call.check(status or (0, "metadata answered with a file"), request)
@@ -349,21 +354,19 @@ def table_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
 def upstream_stamp(dataset: Dataset, source: Source, client: HttpClient, base_url: str, *,
                    env: dict[str, str] | None = None) -> str:
     """The table's `Updated` stamp: GENESIS has no conditional requests, this stands in."""
-    meta = table_metadata(dataset, client, base_url, env=env)
+    meta = table_metadata(conversation(dataset, client, base_url, env=env))
     return table_updated(meta.body_path(client.landing.root))
 
 
-def checked_metadata(dataset: Dataset, client: HttpClient, base_url: str, *,
-                     env: dict[str, str] | None = None) -> Landed:
+def checked_metadata(call: _Call) -> Landed:
     """Check the entry's variables against the table's metadata, then the codes of its size
     and indicator variables against values2variable; the metadata answer."""
-    meta = table_metadata(dataset, client, base_url, env=env)
-    call = _Call(dataset, client, base_url, require_credentials(base_url, env, dataset.name),
-                 JobPolicy())
-    what = f"GENESIS table {dataset.code}"
-    raise_for_mismatches(dataset, variable_mismatches(dataset, table_variables(
-        meta.body_path(client.landing.root))), what, meta.url)
-    raise_for_mismatches(dataset, attribute_mismatches(call, dataset), what, meta.url)
+    meta = table_metadata(call)
+    what = f"GENESIS table {call.dataset.code}"
+    root = call.client.landing.root
+    raise_for_mismatches(call.dataset, variable_mismatches(call.dataset, table_variables(
+        meta.body_path(root))), what, meta.url)
+    raise_for_mismatches(call.dataset, attribute_mismatches(call, call.dataset), what, meta.url)
     return meta
 
 
@@ -373,9 +376,9 @@ def fetch_dataset(dataset: Dataset, source: Source, client: HttpClient, base_url
     """Check the entry against the table's metadata, then land the table (via the job route
     when it is too large). Whether to ask at all is the refresh's decision, from
     upstream_stamp: an Updated stamp equal to the one loaded asks for nothing."""
-    checked_metadata(dataset, client, base_url, env=env)
-    creds = require_credentials(base_url, env, dataset.name)
-    return _Call(dataset, client, base_url, creds, jobs or JobPolicy(), sleep).table()
+    call = conversation(dataset, client, base_url, env=env, jobs=jobs, sleep=sleep)
+    checked_metadata(call)
+    return call.table()
 
 
 def missing_credentials(base_url: str) -> str | None:

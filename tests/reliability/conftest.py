@@ -31,7 +31,7 @@ def refresh(server_or_url, workdir: Path, datasets=("isoc_cicce_use", "isoc_eb_b
     stamps)."""
     base = server_or_url if isinstance(server_or_url, str) else server_or_url.base_url("eurostat")
     catalogue = load_catalogue()
-    assets = [build_raw_asset(catalogue.dataset(name)) for name in datasets]
+    assets = [build_raw_asset(catalogue.dataset(name), catalogue) for name in datasets]
     keys = [key for a in [*assets, *extra_assets] for key in a.keys]
     base_urls = {"eurostat": base, **source_kwargs.pop("base_urls", {})}
     source_kwargs = {"max_attempts": 2, "max_retry_seconds": 2, "force_refresh": True,

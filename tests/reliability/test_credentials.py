@@ -24,7 +24,8 @@ TABLE = "/genesis/data/tablefile"
 def _genesis(faults, tmp_path, caplog=None):
     if caplog is not None:
         caplog.set_level(logging.DEBUG)
-    asset = build_raw_asset(load_catalogue().dataset("ikt_by_size"))
+    catalogue = load_catalogue()
+    asset = build_raw_asset(catalogue.dataset("ikt_by_size"), catalogue)
     return refresh(faults, tmp_path, datasets=(), extra_assets=[asset],
                    base_urls={"genesis": faults.base_url("genesis")})
 

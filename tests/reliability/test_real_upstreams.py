@@ -84,7 +84,7 @@ def test_a_code_the_flow_lacks_fails_before_any_data_request(faults, tmp_path):
                  "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
                                             base_urls=faults.base_urls(["eurostat"]),
                                             max_attempts=1, force_refresh=True)}
-    asset = build_raw_asset(wrong)
+    asset = build_raw_asset(wrong, load_catalogue())
     result = materialize([asset, build_publish_asset(list(asset.keys))], resources=resources,
                          raise_on_error=False)
     error = check_errors(result)["eurostat__isoc_cicce_use"]
@@ -194,7 +194,7 @@ def test_an_edited_entry_reloads_from_the_landed_bodies(faults, tmp_path):
         resources = {"warehouse": WarehouseResource(path=str(tmp_path / "kmu.duckdb")),
                      "sources": SourcesResource(landing_dir=str(tmp_path / "raw"),
                                                 base_urls=faults.base_urls(["eurostat"]))}
-        asset = build_raw_asset(dataset)
+        asset = build_raw_asset(dataset, load_catalogue())
         return materialize([asset, build_publish_asset(list(asset.keys))],
                            resources=resources, raise_on_error=False)
 

@@ -86,7 +86,8 @@ def test_genesis_credentials_never_leak(faults, tmp_path, caplog, capfd, monkeyp
     from kmu_pipeline.catalogue import load_catalogue
     from kmu_pipeline.defs.assets import build_raw_asset
 
-    genesis_assets = [build_raw_asset(load_catalogue().dataset("ikt_by_size"))]
+    catalogue = load_catalogue()
+    genesis_assets = [build_raw_asset(catalogue.dataset("ikt_by_size"), catalogue)]
     result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",), extra_assets=genesis_assets,
                      base_urls={"genesis": faults.base_url("genesis")})
 

@@ -25,7 +25,8 @@ def _refresh(recordings, tmp_path):
                                        # the edited recording keeps its flow's release stamp
                                        max_attempts=1, force_refresh=True),
         }
-        asset = build_raw_asset(load_catalogue().dataset("isoc_cicce_use"))
+        catalogue = load_catalogue()
+        asset = build_raw_asset(catalogue.dataset("isoc_cicce_use"), catalogue)
         publish = build_publish_asset(list(asset.keys))
         result = materialize([asset, publish], resources=resources, raise_on_error=False)
     (evaluation,) = result.get_asset_check_evaluations()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kmu_pipeline.catalogue import CatalogueError, load_catalogue, parse_catalogue
@@ -38,6 +40,15 @@ def test_adding_a_dataset_is_one_entry_and_builds_its_query():
     assert dict(request.query) == {"startPeriod": "2014", "format": "SDMX-CSV"}
 
 
+def test_release_rhythm_is_the_sources_freshness():
+    catalogue = load_catalogue()
+    assert catalogue.sources["eurostat"].freshness == (62, 400)
+    assert catalogue.sources["desi"].freshness is None  # a closed edition
+    with_window = HEAD.replace("[maps.sizes]", "freshness = { warn_days = 30, fail_days = 90 }\n"
+                                               "[maps.sizes]")
+    assert parse_catalogue(with_window).sources["eurostat"].freshness == (30, 90)
+
+
 def test_base_url_comes_from_the_environment(monkeypatch):
     cat = parse_catalogue(HEAD + ENTRY.format(name="cloud", size_map="sizes"))
     monkeypatch.setenv("KMU_TEST_EUROSTAT_URL", "http://127.0.0.1:1/eurostat")
@@ -57,9 +68,15 @@ def test_base_url_comes_from_the_environment(monkeypatch):
      "catalogue source 'eurostat': unknown keys ['dimension']"),
     (HEAD + ENTRY.format(name="a", size_map="sizes") + 'size_class = "0-999"\n',
      "size_class '0-999' is not in"),
+    (HEAD.replace("[maps.sizes]", "freshness = { warn_days = 62, fail_dayz = 400 }\n[maps.sizes]")
+     + ENTRY.format(name="a", size_map="sizes"),
+     "catalogue source 'eurostat' freshness: unknown keys ['fail_dayz']"),
+    (HEAD.replace("[maps.sizes]", "freshness = { warn_days = 400, fail_days = 62 }\n[maps.sizes]")
+     + ENTRY.format(name="a", size_map="sizes"),
+     "warn_days (400) must be positive and below fail_days (62)"),
 ])
 def test_inconsistent_entries_are_refused(text, message):
-    with pytest.raises(CatalogueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(CatalogueError, match=re.escape(message)):
         parse_catalogue(text)
 
 
