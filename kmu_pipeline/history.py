@@ -30,6 +30,8 @@ from kmu_pipeline.warehouse import comment_table
 
 HISTORY = "history.observations"
 TRACKED = ("value", "flag", "conf_status")  # what a revision changes; last_update is not one
+# a raw table's current versions (the parameter $table names it)
+CURRENT_VERSIONS = f"from {HISTORY} where raw_table = $table and valid_to_retrieved is null"
 
 
 def history_key(model: type[pa.DataFrameModel] = Observations) -> list[str]:
@@ -135,8 +137,9 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
                                    try_cast(last_update as timestamp)) as stamp
                    from (select distinct last_update from {dataset.table})) s using (last_update)
     """
-    current = (f"from {HISTORY} where raw_table = $table and valid_to_retrieved is null")
-    if not con.execute(f"select count(*) {current}", {"table": dataset.table}).fetchone()[0]:
+    first_load = not con.execute(f"select count(*) {CURRENT_VERSIONS}",
+                                 {"table": dataset.table}).fetchone()[0]
+    if first_load:
         # the table's first load: every observation is new and nothing is closed,
         # so one insert straight from the table instead of the full join below
         return con.execute(f"""
@@ -153,7 +156,7 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
         create or replace temp table _changes as
         with current_versions as (
             select rowid as replaced, {keys}, indicator_code, value, flag, conf_status, change
-            {current}
+            {CURRENT_VERSIONS}
         )
         select {keys}, coalesce(i.indicator_code, h.indicator_code) as indicator_code,
                i.value, i.flag, i.conf_status, i.last_update,

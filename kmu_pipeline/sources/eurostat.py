@@ -129,20 +129,17 @@ def flow_structure(dataset: Dataset, source: Source, client: HttpClient,
                    base_url: str) -> tuple[FlowStructure, str]:
     """The flow's structure as landed (asked once per refresh) and its request URL."""
     landed = client.fetch_once(structure_request(dataset, source), base_url)
-    if (parsed := _PARSED_STRUCTURES.get(landed.sha256)) is None:
+
+    def read(landed: Landed) -> FlowStructure:
         body = landed.body_path(client.landing.root)
         kind = _kind(body, dataset, landed)
         if kind is not BodyKind.SDMX_STRUCTURE:
             _refuse(kind, body, dataset, landed, "a structure message")
-        if len(_PARSED_STRUCTURES) >= 64:
-            _PARSED_STRUCTURES.clear()
-        parsed = _PARSED_STRUCTURES[landed.sha256] = parse_flow_structure(landed, body)
-    return parsed, landed.url
+        return parse_flow_structure(landed, body)
 
-
-# The same bytes read to the same structure: the release signal and the entry's check read one
-# answer, and a no-op refresh reads last run's. sdmx1's parse is most of a no-op's time.
-_PARSED_STRUCTURES: dict[str, FlowStructure] = {}
+    # the release signal and the entry's check read one answer: sdmx1's parse, most of a
+    # no-op refresh's time, runs once
+    return client.read_once(landed, read), landed.url
 
 
 def upstream_stamp(dataset: Dataset, source: Source, client: HttpClient, base_url: str) -> str:

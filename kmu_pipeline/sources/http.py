@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -74,6 +75,8 @@ class TransientHTTPError(Exception):
         self.retry_after = retry_after
 
 
+T = TypeVar("T")
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
@@ -107,6 +110,7 @@ class HttpClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
         self._answered: dict[tuple[str, str], Landed] = {}
+        self._read: dict[tuple[str, str], object] = {}
         # the request whose answer is being read: named by errors that arise while reading it
         self.last_url = ""
 
@@ -118,6 +122,14 @@ class HttpClient:
         if key not in self._answered:
             self._answered[key] = self.fetch(request, base_url, **kwargs)
         return self._answered[key]
+
+    def read_once(self, landed: Landed, reader: Callable[[Landed], T]) -> T:
+        """`reader(landed)`, unless this client already read the same bytes with it: what the
+        structure says is read once per refresh however many steps ask."""
+        key = (landed.sha256, f"{reader.__module__}.{reader.__qualname__}")
+        if key not in self._read:
+            self._read[key] = reader(landed)
+        return self._read[key]  # type: ignore[return-value]
 
     def remaining(self) -> float:
         """Seconds left of the run's budget (infinite without one)."""

@@ -142,7 +142,7 @@ ALLOWED_IN_SQL = {
     "harmonise_sql(header)", "observations_sql(header, strict=True)",
     "', '.join(spec.joint)",  # validation.py: the model's column names
     "seed.schema",  # sql_models.py: always `seeds`, the folder the seed CSVs live in
-    "HISTORY",  # history.py: the history table's name, a constant
+    "HISTORY", "CURRENT_VERSIONS",  # history.py: the history table's name, fixed SQL
     "column_type",  # warehouse.ensure_layout: a model's type, schemas.duckdb_type's fixed set
 }
 
