@@ -2,7 +2,10 @@
 
 A chart is drawn into the run's build folder and reaches data/charts only when the run
 publishes, right after the warehouse it was drawn from: a run that fails or is killed never
-leaves a picture naming it.
+leaves a picture naming it. The materialisation shows the published picture inline ("chart",
+see inline_charts.py) and embeds the picture as drawn ("chart_embedded", behind "[Show
+Markdown]"): that one needs no webserver route, survives the pruning of inline copies and
+shows what a run that never published drew.
 """
 
 import base64
@@ -12,6 +15,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, asset
 
 from kmu_pipeline import charts
+from kmu_pipeline.defs.inline_charts import inline_entry
 from kmu_pipeline.defs.metadata import OWNERS, code_version
 from kmu_pipeline.defs.publish import conclude
 from kmu_pipeline.defs.resources import WarehouseResource
@@ -55,16 +59,19 @@ def build_chart_asset(name: str, file_name: str, mart: str,
         with wh.connect_build(context.run.run_id) as con:
             data = draw(con, staged, context.run.run_id)
         image = base64.b64encode(staged.read_bytes()).decode()
+        chart_metadata = data.attrs.get("chart_metadata", {})
         metadata = {
+            "chart": inline_entry(context.instance, context.run.run_id, staged.stem,
+                                  chart_metadata.get("title", "")),
             "path": MetadataValue.path(str(wh.charts_dir / file_name)),  # once published
-            "chart": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
+            "chart_embedded": MetadataValue.md(f"![{name}](data:image/png;base64,{image})"),
             "plotted_values": MetadataValue.md(  # NULL shown empty, not as nan
                 data.head(60).astype(object).where(data.head(60).notna(), "")
                 .to_markdown(index=False)),
             "rows_plotted": len(data),
             # title, source with run, stale marker: what the PNG and SVG carry as metadata
             **{key: MetadataValue.text(text)
-               for key, text in data.attrs.get("chart_metadata", {}).items() if text},
+               for key, text in chart_metadata.items() if text},
         }
         yield from conclude(context, warehouse, metadata)
 

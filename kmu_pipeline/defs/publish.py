@@ -29,6 +29,7 @@ from dagster import (
 )
 
 from kmu_pipeline.data_dictionary import write as write_dictionary
+from kmu_pipeline.defs.inline_charts import copy_published
 from kmu_pipeline.defs.metadata import OWNERS
 from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.warehouse import PublishResult, Warehouse
@@ -48,8 +49,11 @@ def finish_step(context, warehouse: WarehouseResource) -> PublishResult | None:
     """End an asset or check step (`context` of either kind): the publish step publishes; in a
     run without it, the step that completes the run's plan does."""
     op_context = getattr(context, "op_execution_context", context)
-    run, step = op_context.run, str(op_context.op_handle)
-    return _finish(warehouse.get(), run.run_id, step, planned_steps(run, op_context.job_def))
+    run, step, wh = op_context.run, str(op_context.op_handle), warehouse.get()
+    result = _finish(wh, run.run_id, step, planned_steps(run, op_context.job_def))
+    if result is not None and result.published:  # the UI shows published charts inline
+        copy_published(op_context.instance, wh, run.run_id, result.charts)
+    return result
 
 
 def conclude(context, warehouse: WarehouseResource, metadata: dict | None = None,

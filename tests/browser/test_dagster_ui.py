@@ -52,6 +52,9 @@ IMMEDIATE_LAUNCH = """run_coordinator:
   class: DefaultRunCoordinator
 """
 LAUNCH_POLLS = 120  # the UI records the run it launches within a second or two
+# an <img> of the inline chart entry that has loaded (naturalWidth 0: not loaded or broken)
+INLINE_IMAGE_LOADED = """return Array.from(document.images).some(
+    i => i.src.includes('/logs/kmu_charts/') && i.complete && i.naturalWidth > 0);"""
 
 
 @dataclass
@@ -193,8 +196,6 @@ def test_asset_list_and_materialisation_metadata(dagster_ui, browser):
 
 
 def test_chart_mart_check_and_freshness(dagster_ui, browser):
-    # the chart's image is in its "chart" metadata entry, behind [Show Markdown]: the UI shows
-    # Markdown metadata inline only below 1000 characters
     browser.get(f"{dagster_ui.url}/assets/charts/cloud_gap_trend")
     _wait_text(browser, "rows_plotted", "dagster_chart_metadata")
 
@@ -205,6 +206,19 @@ def test_chart_mart_check_and_freshness(dagster_ui, browser):
 
     browser.get(f"{dagster_ui.url}/assets/raw/eurostat__isoc_cicce_use")
     _wait_text(browser, "Freshness policy", "dagster_freshness")
+
+
+def test_chart_image_is_inline_on_its_materialisation(dagster_ui, browser):
+    """Issue 15.6: the published chart shows on its asset page without "[Show Markdown]": the
+    short "chart" entry links the copy the webserver serves under /logs, and it loads."""
+    browser.get(f"{dagster_ui.url}/assets/charts/abb2_digital_integration")
+    _wait_for(browser, lambda d: d.execute_script(INLINE_IMAGE_LOADED),
+              "the chart image loaded through /logs/kmu_charts", "dagster_inline_chart")
+    image = browser.find_element(By.CSS_SELECTOR, "img[src*='/logs/kmu_charts/']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", image)
+    browser.save_screenshot(str(ARTIFACTS / "dagster_inline_chart.png"))
+    assert image.get_attribute("alt").startswith("Abb. 2")
+    assert image.get_attribute("src").endswith("/abb2_digital_integration/svg")
 
 
 def test_source_observation_shows_the_agencys_release_stamp(dagster_ui, browser):

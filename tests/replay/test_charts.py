@@ -9,10 +9,14 @@ import sys
 
 import duckdb
 import pytest
+from dagster import DagsterInstance
 from PIL import Image
 
 from kmu_pipeline import charts
+from kmu_pipeline.defs.execution import INSTANCE_SETTINGS
+from kmu_pipeline.defs.inline_charts import INLINE_DIR, INLINE_LIMIT, copy_published, inline_url
 from kmu_pipeline.replay import DEMO_SNAPSHOT
+from kmu_pipeline.warehouse import Warehouse
 from tests.reliability import faults
 from tests.reliability.faults import FaultServer
 from tests.replay.conftest import materialize_against, materialize_all
@@ -45,7 +49,13 @@ NAMES = ("abb1_desi_2020", "abb2_digital_integration", "abb3_framework_condition
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("charts")
-    result = materialize_all(DEMO_SNAPSHOT, workdir)
+    # a persistent instance as the project's (data/dagster_home): its local compute log
+    # manager's directory is where the webserver serves the inline charts from
+    home = workdir / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS)
+    with DagsterInstance.from_config(str(home)) as instance:
+        result = materialize_all(DEMO_SNAPSHOT, workdir, instance=instance)
     assert result.success
     return workdir, result
 
@@ -62,7 +72,7 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (workdir / "charts" / f"{name}.svg").read_text().startswith("<?xml")
         meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
-        assert meta["chart"].value.startswith(f"![{name}](data:image/png;base64,")
+        assert meta["chart_embedded"].value.startswith(f"![{name}](data:image/png;base64,")
         assert meta["path"].value == str(png)
         # the Dagster metadata says what the files say: title, source with the run
         text = Image.open(png).text
@@ -102,6 +112,31 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
     assert de == {2018: 28.22, 2020: 31.43, 2021: 32.41, 2023: 34.26}
     notes = Image.open(workdir / "charts" / "cloud_gap_trend.png").text["Comment"]
     assert notes == "EU-27: kein Abstand berechenbar (250+ oder 10-49 fehlt)"
+
+
+def test_published_charts_are_inline_on_their_materialisation(demo_run, tmp_path):
+    """Issue 15.6: each chart's "chart" entry is Markdown the UI renders inline (< 1,000
+    characters) showing /logs/kmu_charts/<run>/<chart>/svg and linking the PNG, which the
+    webserver serves from the instance's compute log directory: copies of the published files,
+    byte for byte."""
+    workdir, result = demo_run
+    served = workdir / "dagster_home" / "storage" / INLINE_DIR / result.run_id
+    assert sorted(p.name for p in served.iterdir()) == sorted(
+        f"{n}.{ext}" for n in NAMES for ext in ("png", "svg"))
+    for name in NAMES:
+        meta = result.asset_materializations_for_node(f"charts__{name}")[0].metadata
+        markdown = meta["chart"].value
+        assert len(markdown) < INLINE_LIMIT
+        svg, png = (inline_url(result.run_id, name, ext) for ext in ("svg", "png"))
+        assert svg == f"/logs/{INLINE_DIR}/{result.run_id}/{name}/svg"
+        assert markdown == f"![{meta['title'].value}]({svg})\n\n[PNG, 300 dpi]({png})"
+        for ext in ("png", "svg"):
+            published = (workdir / "charts" / f"{name}.{ext}").read_bytes()
+            assert (served / f"{name}.{ext}").read_bytes() == published
+    # the files in data/charts are the last publishing run's: no other run gets a copy of them
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        assert copy_published(instance, Warehouse(workdir / "kmu.duckdb"), "another-run",
+                              [workdir / "charts" / f"{NAMES[0]}.png"]) == []
 
 
 def test_demo_digital_decade_from_eurostat_dii(demo_run):
