@@ -27,8 +27,9 @@ from kmu_pipeline.sources.eurostat import (
 
 HERE = Path(__file__).parent
 # The Digital Decade rows (isoc_e_dii flagged and 0-9 cells, isoc_eb_ai E_AI_TANY, isoc_eb_das
-# E_DA), one line per observation as printed in the download cited in README.md; every row of
-# those three downloads carries LAST UPDATE 27/02/26 11:00:00 (E_DI).
+# E_DA, isoc_cicce_use E_CC1_SI), one line per observation as printed in the download cited in
+# README.md; every row of those four downloads carries LAST UPDATE 27/02/26 11:00:00 (E_DI).
+# The E_CC rows in VALUES keep the 23:00:00 stamp the demo gave them before (README.md).
 ROWS_FILE = HERE / "eurostat_rows.csv"
 SIZES = ("0-9", "10-49", "50-249", "GE250", "10-249", "GE10")
 E_CC, E_BD, E_SP = "27/02/26 23:00:00", "12/12/24 23:00:00", "10/02/25 23:00:00"
@@ -201,7 +202,9 @@ VALUES = [
 # download shows them for the flow.
 INDIC_IS = {
     "isoc_ciweb": ("E_WEB",),
-    "isoc_cicce_use": ("E_CC",),
+    "isoc_cicce_use": ("E_CC", "E_CC1_B", "E_CC1_BI", "E_CC1_I", "E_CC1_IS_GE1", "E_CC1_PANY",
+                       "E_CC1_PNONE", "E_CC1_PS", "E_CC1_S", "E_CC1_SI", "E_CC1_SS_GE1",
+                       "E_CC_DA", "E_CC_HI", "E_CC_IOT", "E_CC_IOTX"),
     "isoc_eb_bd": ("E_BDA",),
     "isoc_eb_p3d": ("E_P3D", "E_P3D_ANY", "E_P3D_NONE", "E_P3D_PGPP", "E_P3D_PGS", "E_P3D_PPMI",
                     "E_P3D_PPMS", "E_P3D_OWN", "E_P3D_OTH", "E_P3D1_OWN", "E_P3D1_OTH", "E_RBT",

@@ -113,8 +113,8 @@ def test_demo_digital_decade_from_eurostat_dii(demo_run):
     row = con.execute(
         "select value, previous_year, has_break, comparable_year, pace_observed_pp_per_year, "
         "pace_needed_pp_per_year, is_on_course, projected_year, member_rank, ranked_members_count, "
-        "best_geo, best_value, eu_value from marts.digital_decade where geo = 'DE' and "
-        "size_class = '10-249' and year = 2025").fetchone()
+        "best_geo, best_value, eu_value from marts.digital_decade where target = "
+        "'digital_intensity' and geo = 'DE' and size_class = '10-249' and year = 2025").fetchone()
     con.close()
     # pace from 2023, not from 2024 (E_DI4_GELO): (73.55 - 61.38) / 2 = 6.085 a year; needed
     # (90 - 73.55) / 5 = 3.29; 16.45 / 6.085 = 2.7 years -> 2028; all 27 member states are
@@ -158,6 +158,39 @@ def test_demo_digital_decade_ai_and_data_analytics(demo_run):
     assert row("big_data_analytics", "DE", "50-249", 2025)[9:11] == (15, 26)
     # a flagged DII cell is carried with its flag and ranked
     assert row("digital_intensity", "EE", "10-249", 2025)[1:3] == (72.12, "d")
+    con.close()
+
+
+def test_demo_digital_decade_cloud_kpi(demo_run):
+    """Cloud is the Digital Decade KPI isoc_cicce_use E_CC1_SI (sophisticated or intermediate
+    services, from 2021), checked by hand against the download cited in the demo README; the
+    article's broader E_CC stays out of the mart."""
+    con = duckdb.connect(str(demo_run[0] / "kmu.duckdb"), read_only=True)
+
+    def row(geo, size, year):
+        return con.execute(f"select {DD_COLUMNS} from marts.digital_decade where target = "
+                           "'cloud' and geo = ? and size_class = ? and year = ?",
+                           [geo, size, year]).fetchone()
+
+    # all enterprises 2025: 46.03 (2023 38.50): 3.765 a year, (75 - 46.03) / 5 = 5.79 needed;
+    # 28.97 / 3.765 = 7.7 -> 2033; FI 73.12 first, 11 member states above Germany
+    assert row("DE", "10+", 2025) == (
+        "E_CC1_SI", 46.03, None, False, 2023, 3.77, 5.79, False, 2033, 12, 27, "FI", 73.12, 46.69)
+    # 2021 is E_CC1_SI's first wave: no earlier wave, no pace, no break (E_CC is not chained)
+    assert row("DE", "10+", 2021)[:8] == ("E_CC1_SI", 31.83, None, False, None, None, 4.8, None)
+    # SMEs 2025: 45.04, (45.04 - 37.49) / 2 = 3.775 a year (3.7749... in binary: 3.77) against
+    # 29.96 / 5 = 5.99 needed; 29.96 / 3.775 = 7.9 -> 2033
+    assert row("DE", "10-249", 2025)[5:11] == (3.77, 5.99, False, 2033, 12, 27)
+    # large firms 2025: 75.69 is beyond 75: reached, on course, projected the survey year
+    assert row("DE", "250+", 2025)[5:9] == (3.64, 0.0, True, 2025)
+    # Spain has a 2024 wave: 2025 is paced from it, (36.71 - 31.85) / 1
+    assert row("ES", "10-249", 2025)[4:6] == (2024, 4.86)
+    # PT 50-249 2023 and 2025 are published without a value (flag u): kept, not ranked
+    assert row("PT", "50-249", 2025)[1:3] == (None, "u")
+    assert row("DE", "50-249", 2025)[9:11] == (18, 26)
+    assert row("FR", "10-249", 2023)[1:3] == (21.79, "b")
+    assert con.execute("select count(*), count(distinct indicator_code) from "
+                       "marts.digital_decade where target = 'cloud'").fetchone() == (447, 1)
     con.close()
 
 
