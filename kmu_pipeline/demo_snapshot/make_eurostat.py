@@ -26,6 +26,11 @@ from kmu_pipeline.sources.eurostat import (
 )
 
 HERE = Path(__file__).parent
+# The Digital Decade rows (isoc_e_dii flagged and 0-9 cells, isoc_eb_ai E_AI_TANY, isoc_eb_das
+# E_DA, isoc_cicce_use E_CC1_SI), one line per observation as printed in the download cited in
+# README.md; every row of those four downloads carries LAST UPDATE 27/02/26 11:00:00 (E_DI).
+# The E_CC rows in VALUES keep the 23:00:00 stamp the demo gave them before (README.md).
+ROWS_FILE = HERE / "eurostat_rows.csv"
 SIZES = ("0-9", "10-49", "50-249", "GE250", "10-249", "GE10")
 E_CC, E_BD, E_SP = "27/02/26 23:00:00", "12/12/24 23:00:00", "10/02/25 23:00:00"
 E_P3, E_RC = "17/07/25 11:00:00", "17/07/25 11:00:00"
@@ -52,8 +57,8 @@ VALUES = [
     ("isoc_ske_itrcrs", "E_ITSPRCR2", "ES", 2017, E_RC, (1.46, None, None, None, None, None)),
     ("isoc_ske_itrcrs", "E_ITSPVAC2", "ES", 2017, E_RC, (0.28, None, None, None, None, None)),
     # isoc_e_dii: 10-49 and 10-249 of every member state and EU27_2020 (README.md, isoc_e_dii); the
-    # download's flagged cells (EE 2025 d; FR 2022, FR 2023, SE 2023, SE 2024 b) are left out,
-    # because these rows cannot carry a flag
+    # download's flagged cells (EE 2025 d; FR 2022, FR 2023, SE 2023, SE 2024 b) and 0-9 are in
+    # ROWS_FILE with their flags
     ("isoc_e_dii", "E_DI3_GELO", "AT", 2021, E_DI, (None, 61.35, None, None, 64.43, None)),
     ("isoc_e_dii", "E_DI4_GELO", "AT", 2022, E_DI, (None, 63.78, None, None, 67.32, None)),
     ("isoc_e_dii", "E_DI3_GELO", "AT", 2023, E_DI, (None, 54.53, None, None, 57.93, None)),
@@ -197,7 +202,9 @@ VALUES = [
 # download shows them for the flow.
 INDIC_IS = {
     "isoc_ciweb": ("E_WEB",),
-    "isoc_cicce_use": ("E_CC",),
+    "isoc_cicce_use": ("E_CC", "E_CC1_B", "E_CC1_BI", "E_CC1_I", "E_CC1_IS_GE1", "E_CC1_PANY",
+                       "E_CC1_PNONE", "E_CC1_PS", "E_CC1_S", "E_CC1_SI", "E_CC1_SS_GE1",
+                       "E_CC_DA", "E_CC_HI", "E_CC_IOT", "E_CC_IOTX"),
     "isoc_eb_bd": ("E_BDA",),
     "isoc_eb_p3d": ("E_P3D", "E_P3D_ANY", "E_P3D_NONE", "E_P3D_PGPP", "E_P3D_PGS", "E_P3D_PPMI",
                     "E_P3D_PPMS", "E_P3D_OWN", "E_P3D_OTH", "E_P3D1_OWN", "E_P3D1_OTH", "E_RBT",
@@ -230,7 +237,8 @@ EXTRA_SIZES = {"isoc_cicce_use": ("0_1", "1-4", "1-9", "2-9", "5-9"),
 UPDATED = {"isoc_cicce_use": "2026-02-27T23:00:00+0100", "isoc_eb_bd": "2024-12-12T23:00:00+0100",
            "isoc_eb_p3d": "2025-07-17T11:00:00+0200", "isoc_ske_itspe": "2025-02-10T23:00:00+0100",
            "isoc_ske_itrcrs": "2025-07-17T11:00:00+0200",
-           "isoc_e_dii": "2026-02-27T11:00:00+0100", "isoc_eb_ai": "2026-02-27T11:00:00+0100"}
+           "isoc_e_dii": "2026-02-27T11:00:00+0100", "isoc_eb_ai": "2026-02-27T11:00:00+0100",
+           "isoc_eb_das": "2026-02-27T11:00:00+0100"}
 GEO_NAMES = {"DE": "Germany", "EU27_2020": "European Union - 27 countries (from 2020)",
              "ES": "Spain", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CY": "Cyprus",
              "CZ": "Czechia", "DK": "Denmark", "EE": "Estonia", "EL": "Greece", "FI": "Finland",
@@ -262,17 +270,28 @@ def sdmx_csv(dataset_name: str, rows: list[tuple]) -> bytes:
     writer.writerow(["DATAFLOW", "LAST UPDATE", "freq", "size_emp", "nace_r2", "indic_is", "unit",
                      "geo", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"])
     flow = f"ESTAT:{dataset_name.upper()}(1.0)"
-    for indic, unit, geo, year, updated, size, value, *flag in rows:  # flag: optional
+    for indic, unit, geo, year, updated, size, value, *attrs in rows:  # flag, conf: optional
+        flag, conf = (*attrs, "", "")[:2]
+        text = value if isinstance(value, str) else f"{value:g}"
         writer.writerow([flow, updated, "A", size, "C10-S951_X_K", indic,
-                         unit, geo, year, f"{value:g}", "".join(flag), ""])
+                         unit, geo, year, text, flag, conf])
     return out.getvalue().encode()
 
 
+def read_rows() -> list[dict[str, str]]:
+    """ROWS_FILE: rows of the downloads copied cell by cell, OBS_VALUE as printed there."""
+    with ROWS_FILE.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def data_rows(ds) -> list[tuple]:
-    """The demo's SDMX-CSV rows of one catalogue entry, from VALUES."""
-    return [(indic, next(iter(ds.units)), geo, year, upd, size, v)
+    """The demo's SDMX-CSV rows of one catalogue entry, from VALUES and ROWS_FILE."""
+    rows = [(indic, next(iter(ds.units)), geo, year, upd, size, v)
             for name, indic, geo, year, upd, values in VALUES if name == ds.name
             for size, v in zip(SIZES, values, strict=True) if v is not None]
+    return rows + [(r["indic_is"], r["unit"], r["geo"], int(r["TIME_PERIOD"]), E_DI,
+                    r["size_emp"], r["OBS_VALUE"], r["OBS_FLAG"], r["CONF_STATUS"])
+                   for r in read_rows() if r["flow"] == ds.name]
 
 
 def codelist_xml(cl_id: str, codes: list[tuple[str, str, str]]) -> bytes:
@@ -306,7 +325,8 @@ def indic_codelist() -> list[tuple[str, str, str]]:
 
 def structure_codes(name: str) -> dict[str, list[tuple[str, str]]]:
     """The codes of the demo's structure answer for one flow, in the key order."""
-    geos = sorted({geo for flow, _, geo, *_ in VALUES if flow == name} | {"DE"})
+    geos = sorted({geo for flow, _, geo, *_ in VALUES if flow == name} | {"DE"}
+                  | {r["geo"] for r in read_rows() if r["flow"] == name})
     labels = {c: en for c, en, _ in [*CODELISTS["SIZE_EMP"], *CODELISTS["UNIT"]]}
     return {
         "freq": [("A", "Annual")],
@@ -325,7 +345,9 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
     cat = load_catalogue()
     source = cat.sources["eurostat"]
-    for ds in cat.of_source("eurostat"):
+    # the codelists entry (model labels) is a Eurostat entry too since 8c7d5f6; it has its own
+    # answers below
+    for ds in (d for d in cat.of_source("eurostat") if d.model == "observations"):
         rows = data_rows(ds)
         req = data_request(ds, source)
         add_recording(HERE, source="eurostat", dataset=ds.name, path=req.path,

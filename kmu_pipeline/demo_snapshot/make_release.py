@@ -29,6 +29,8 @@ from kmu_pipeline.sources.eurostat import SDMX_CSV, STRUCTURE, data_request, str
 RELEASE = HERE / "releases" / "2026-06"
 DATASET = "isoc_cicce_use"
 LAST_UPDATE, UPDATE_DATA = "30/06/26 23:00:00", "2026-06-30T23:00:00+0200"
+# The fixtures touch the article's E_CC rows only; the E_CC1_SI rows are the base's, restamped.
+INDIC = "E_CC"
 # (geo, year, size class) -> invented value; a revision of the base's cited figure
 REVISED = {("DE", 2023, "10-49"): 44.1,   # 43.34 -> 44.1: +0.76 points
            ("DE", 2023, "GE10"): 46.2}    # 47 -> 46.2: -0.8 points, the largest
@@ -39,14 +41,15 @@ WITHDRAWN = {("EU27_2020", 2020, "50-249")}  # 45.66 no longer in the answer
 
 def release_rows(ds) -> list[tuple]:
     """The base's rows with the fixtures applied, every row stamped LAST_UPDATE."""
-    indic, unit = next(iter(ds.indicators)), next(iter(ds.units))
+    unit = next(iter(ds.units))
     rows = []
-    for _, _, geo, year, _, size, value in data_rows(ds):
-        key = (geo, year, size)
+    for indic, row_unit, geo, year, _, size, value, *attrs in data_rows(ds):
+        key = (geo, year, size) if indic == INDIC else None
+        flag, conf = (*attrs, "", "")[:2]
         if key not in WITHDRAWN:
-            rows.append((indic, unit, geo, year, LAST_UPDATE, size, REVISED.get(key, value),
-                         FLAGGED.get(key, "")))
-    rows += [(indic, unit, geo, year, LAST_UPDATE, size, value, flag)
+            rows.append((indic, row_unit, geo, year, LAST_UPDATE, size, REVISED.get(key, value),
+                         FLAGGED.get(key, flag), conf))
+    rows += [(INDIC, unit, geo, year, LAST_UPDATE, size, value, flag)
              for geo, year, size, value, flag in NEW]
     return rows
 

@@ -30,6 +30,7 @@ from tests.reliability.conftest import check_errors, query, refresh
 DATA = "/data/isoc_cicce_use/"
 STRUCTURE = "/dataflow/ESTAT/isoc_cicce_use/"
 CLOUD = "raw.eurostat__isoc_cicce_use"
+CLOUD_ROWS = 473  # the demo's isoc_cicce_use: 26 E_CC and 447 E_CC1_SI observations
 XML = "application/xml"
 ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>\n<S:Envelope xmlns:env="http://schemas.xmlsoap.'
             'org/soap/envelope/" xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><env:Header/>'
@@ -88,7 +89,7 @@ def test_a_code_the_flow_lacks_fails_before_any_data_request(faults, tmp_path):
     result = materialize([asset, build_publish_asset(list(asset.keys))], resources=resources,
                          raise_on_error=False)
     error = check_errors(result)["eurostat__isoc_cicce_use"]
-    assert "indic_is: ['E_3DP'] not there (it has E_CC)" in error
+    assert "indic_is: ['E_3DP'] not there (it has E_CC, E_CC1_B," in error
     assert "Eurostat's flow ISOC_CICCE_USE" in error
     assert "correct the entry in catalogue.toml" in error
     assert "dataset isoc_cicce_use" in error and STRUCTURE in error
@@ -107,7 +108,7 @@ def test_a_fault_is_shown_whole_not_retried_and_landed(faults, tmp_path, good_ru
     assert len(faults.requests_to(DATA)) == 1  # a refusal is permanent: not retried
     kept = next((tmp_path / "raw").glob("eurostat/isoc_cicce_use/*refused*/*.body"))
     assert kept.read_bytes() == FAULT_150 and str(kept) in error
-    assert query(db, f"select count(*) from {CLOUD}")[0][0] == 26  # last good data kept
+    assert query(db, f"select count(*) from {CLOUD}")[0][0] == CLOUD_ROWS  # last good kept
 
 
 @pytest.mark.parametrize("case, answer, cause", [
@@ -115,9 +116,9 @@ def test_a_fault_is_shown_whole_not_retried_and_landed(faults, tmp_path, good_ru
      "expected data, got HTML page"),
     ("fault-with-200", f.body(FAULT_150, XML), "fault 150: INVALID_QUERY_DIMENSION_VALUE"),
     ("header-only", f.transformed(lambda body: body.split(b"\n", 1)[0] + b"\n"),
-     "the answer holds no observations; the last good table has 26 and was kept"),
+     f"the answer holds no observations; the last good table has {CLOUD_ROWS} and was kept"),
     ("shortened", f.transformed(lambda body: b"\n".join(body.split(b"\n")[:13]) + b"\n"),
-     "the answer holds 12 observations where the last good table has 26"),
+     f"the answer holds 12 observations where the last good table has {CLOUD_ROWS}"),
     ("empty", f.body(b"", "application/vnd.sdmx.data+csv;version=1.0.0"),
      "expected data, got empty body"),
 ])
@@ -151,7 +152,7 @@ def test_a_queued_answer_is_followed_to_its_data(faults, tmp_path, monkeypatch):
     result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",))
     assert result.success and check_errors(result) == {}
     assert len(faults.requests_to("/1.0/async/status/")) == 2
-    assert query(tmp_path / "kmu.duckdb", f"select count(*) from {CLOUD}")[0][0] == 26
+    assert query(tmp_path / "kmu.duckdb", f"select count(*) from {CLOUD}")[0][0] == CLOUD_ROWS
 
 
 def test_confidential_cells_keep_their_status(faults, tmp_path):
@@ -199,20 +200,24 @@ def test_an_edited_entry_reloads_from_the_landed_bodies(faults, tmp_path):
                            resources=resources, raise_on_error=False)
 
     assert materialize_entry(entry).success
-    edited = dataclasses.replace(entry, indicators={"E_CC": "cloud_services_bought"})
+    edited = dataclasses.replace(entry, indicators={**entry.indicators,
+                                                    "E_CC": "cloud_services_bought"})
     assert materialize_entry(edited).success
     data_requests = [r for r in faults.requests_to(DATA)]
     assert len(data_requests) == 2 and "If-None-Match" in data_requests[1][2]  # 304: same bytes
-    assert query(tmp_path / "kmu.duckdb", f"select distinct indicator from {CLOUD}") == [
-        ("cloud_services_bought",)]
+    assert query(tmp_path / "kmu.duckdb", f"select distinct indicator from {CLOUD} order by 1"
+                 ) == [("cloud_services_bought",), ("cloud_sophisticated_intermediate",)]
 
 
 def test_a_drop_can_be_accepted_on_purpose(faults, tmp_path, good_run, monkeypatch):
     db = _from_good(good_run, tmp_path)
-    faults.add(DATA, f.transformed(lambda body: b"\n".join(body.split(b"\n")[:13]) + b"\n"))
+    # 12 E_CC rows and the 7 E_CC1_SI rows of 0-9: a drop of rows, not of a size class
+    faults.add(DATA, f.transformed(lambda body: b"\n".join(
+        body.split(b"\n")[:13] + [line for line in body.split(b"\n") if b",0-9," in line])
+        + b"\n"))
     monkeypatch.setenv("KMU_ACCEPT_DROP", "isoc_cicce_use")
     assert check_errors(refresh(faults, tmp_path)) == {}
-    assert query(db, f"select count(*) from {CLOUD}") == [(12,)] and _status(db)[0] == "ok"
+    assert query(db, f"select count(*) from {CLOUD}") == [(19,)] and _status(db)[0] == "ok"
 
 
 def test_a_decompression_bomb_is_refused_while_it_arrives(faults, tmp_path, good_run):
@@ -227,7 +232,7 @@ def test_a_decompression_bomb_is_refused_while_it_arrives(faults, tmp_path, good
         headers={"Content-Encoding": "gzip"}))
     error = check_errors(refresh(faults, tmp_path))["eurostat__isoc_cicce_use"]
     assert "gzip body inflates" in error and "decompression bomb" in error
-    assert query(db, f"select count(*) from {CLOUD}") == [(26,)]
+    assert query(db, f"select count(*) from {CLOUD}") == [(CLOUD_ROWS,)]
     assert max(p.stat().st_size for p in (tmp_path / "raw").rglob("*")) < 1_000_000
 
 
@@ -254,7 +259,7 @@ def test_an_answer_that_never_ends_is_bounded_by_the_request_deadline(faults, tm
     result = refresh(faults, tmp_path, request_deadline_seconds=1)
     error = check_errors(result)["eurostat__isoc_cicce_use"]
     assert "no complete answer within 1s" in error
-    assert query(db, f"select count(*) from {CLOUD}") == [(26,)]
+    assert query(db, f"select count(*) from {CLOUD}") == [(CLOUD_ROWS,)]
 
 
 def test_every_wait_of_a_run_shares_its_budget(faults, tmp_path, monkeypatch):

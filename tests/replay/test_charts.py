@@ -81,9 +81,10 @@ def test_demo_run_writes_the_article_figures_from_the_warehouse(demo_run):
     # the PNG says which tables and which run it was drawn from
     source = Image.open(workdir / "charts" / "abb2_digital_integration.png").text["Source"]
     assert "GENESIS 52911-0003" in source and result.run_id in source
-    # the AI gap: the demo holds no AI value, and the chart says so
+    # the AI gap: E_AI_TANY for the EU-27 and all 27 member states, 2021 and 2023-2025, so no
+    # member state is named as missing
     ai = result.asset_materializations_for_node("charts__ai_gap_by_member_state")[0].metadata
-    assert ai["rows_plotted"].value == 0 and ai["notes"].value.startswith("keine Daten")
+    assert ai["rows_plotted"].value == 28 * 4 and "notes" not in ai
     con = duckdb.connect(str(workdir / "kmu.duckdb"), read_only=True)
     for figure, expected in (("abb2", ABB2), ("abb3", ABB3)):
         data = charts.article_figure(con, figure, workdir / "again.png")
@@ -147,18 +148,85 @@ def test_demo_digital_decade_from_eurostat_dii(demo_run):
     row = con.execute(
         "select value, previous_year, has_break, comparable_year, pace_observed_pp_per_year, "
         "pace_needed_pp_per_year, is_on_course, projected_year, member_rank, ranked_members_count, "
-        "best_geo, best_value, eu_value from marts.digital_decade where geo = 'DE' and "
-        "size_class = '10-249' and year = 2025").fetchone()
+        "best_geo, best_value, eu_value from marts.digital_decade where target = "
+        "'digital_intensity' and geo = 'DE' and size_class = '10-249' and year = 2025").fetchone()
     con.close()
     # pace from 2023, not from 2024 (E_DI4_GELO): (73.55 - 61.38) / 2 = 6.085 a year; needed
-    # (90 - 73.55) / 5 = 3.29; 16.45 / 6.085 = 2.7 years -> 2028; EE 2025 (flag d) is not in
-    # the demo, so 26 member states are ranked and 11 of them are above Germany
-    assert row == (73.55, 2024, True, 2023, 6.08, 3.29, True, 2028, 12, 26, "FI", 94.04, 71.39)
+    # (90 - 73.55) / 5 = 3.29; 16.45 / 6.085 = 2.7 years -> 2028; all 27 member states are
+    # ranked (EE 72.12, flag d, is below Germany) and 11 of them are above Germany
+    assert row == (73.55, 2024, True, 2023, 6.08, 3.29, True, 2028, 12, 27, "FI", 94.04, 71.39)
     notes = Image.open(workdir / "charts" / "digital_decade_targets.png").text["Comment"]
     assert notes.splitlines() == [
-        "Künstliche Intelligenz (Ziel: 75 %): keine Daten im Warehouse",
         "Reihenbruch: Wellen mit anderem Eurostat-Indikatorcode (anderer Marker) werden nicht "
         "verbunden"]
+
+
+DD_COLUMNS = ("indicator_code, value, flag, has_break, comparable_year, "
+              "pace_observed_pp_per_year, pace_needed_pp_per_year, is_on_course, projected_year, "
+              "member_rank, ranked_members_count, best_geo, best_value, eu_value")
+
+
+def test_demo_digital_decade_ai_and_data_analytics(demo_run):
+    """AI (isoc_eb_ai E_AI_TANY) and data analytics (isoc_eb_das E_DA) in the demo, checked by
+    hand against the rows of the downloads cited in the demo README."""
+    con = duckdb.connect(str(demo_run[0] / "kmu.duckdb"), read_only=True)
+
+    def row(target, geo, size, year):
+        return con.execute(f"select {DD_COLUMNS} from marts.digital_decade where target = ? "
+                           "and geo = ? and size_class = ? and year = ?",
+                           [target, geo, size, year]).fetchone()
+
+    # DE SMEs' AI 2025: 24.93 (2024 18.78): 6.15 a year, (75 - 24.93) / 5 = 10.01 needed,
+    # 50.07 / 6.15 = 8.1 -> 2034; DK 40.99 first, 7 member states above Germany
+    assert row("ai", "DE", "10-249", 2025) == (
+        "E_AI_TANY", 24.93, None, False, 2024, 6.15, 10.01, False, 2034, 8, 27, "DK", 40.99, 18.9)
+    # large firms 2024: 48.20 (2023 35.39) is 12.81 a year against 4.47 needed: 2027
+    assert row("ai", "DE", "250+", 2024)[5:9] == (12.81, 4.47, True, 2027)
+    # data analytics replaces big data: 2023 is a break with no earlier E_DA wave, no pace;
+    # 2025 is paced from 2023: (36.20 - 35.82) / 2 = 0.19, 38.8 / 0.19 -> 2025 + 205 = 2230
+    assert row("big_data_analytics", "DE", "10-249", 2023)[:7] == (
+        "E_DA", 35.82, None, True, None, None, 5.6)
+    assert row("big_data_analytics", "DE", "10-249", 2025) == (
+        "E_DA", 36.2, None, False, 2023, 0.19, 7.76, False, 2230, 20, 27, "DK", 58.82, 38.59)
+    # PT 50-249 is published without a value (flag u): kept, not ranked
+    assert row("big_data_analytics", "PT", "50-249", 2025)[1:3] == (None, "u")
+    assert row("big_data_analytics", "DE", "50-249", 2025)[9:11] == (15, 26)
+    # a flagged DII cell is carried with its flag and ranked
+    assert row("digital_intensity", "EE", "10-249", 2025)[1:3] == (72.12, "d")
+    con.close()
+
+
+def test_demo_digital_decade_cloud_kpi(demo_run):
+    """Cloud is the Digital Decade KPI isoc_cicce_use E_CC1_SI (sophisticated or intermediate
+    services, from 2021), checked by hand against the download cited in the demo README; the
+    article's broader E_CC stays out of the mart."""
+    con = duckdb.connect(str(demo_run[0] / "kmu.duckdb"), read_only=True)
+
+    def row(geo, size, year):
+        return con.execute(f"select {DD_COLUMNS} from marts.digital_decade where target = "
+                           "'cloud' and geo = ? and size_class = ? and year = ?",
+                           [geo, size, year]).fetchone()
+
+    # all enterprises 2025: 46.03 (2023 38.50): 3.765 a year, (75 - 46.03) / 5 = 5.79 needed;
+    # 28.97 / 3.765 = 7.7 -> 2033; FI 73.12 first, 11 member states above Germany
+    assert row("DE", "10+", 2025) == (
+        "E_CC1_SI", 46.03, None, False, 2023, 3.77, 5.79, False, 2033, 12, 27, "FI", 73.12, 46.69)
+    # 2021 is E_CC1_SI's first wave: no earlier wave, no pace, no break (E_CC is not chained)
+    assert row("DE", "10+", 2021)[:8] == ("E_CC1_SI", 31.83, None, False, None, None, 4.8, None)
+    # SMEs 2025: 45.04, (45.04 - 37.49) / 2 = 3.775 a year (3.7749... in binary: 3.77) against
+    # 29.96 / 5 = 5.99 needed; 29.96 / 3.775 = 7.9 -> 2033
+    assert row("DE", "10-249", 2025)[5:11] == (3.77, 5.99, False, 2033, 12, 27)
+    # large firms 2025: 75.69 is beyond 75: reached, on course, projected the survey year
+    assert row("DE", "250+", 2025)[5:9] == (3.64, 0.0, True, 2025)
+    # Spain has a 2024 wave: 2025 is paced from it, (36.71 - 31.85) / 1
+    assert row("ES", "10-249", 2025)[4:6] == (2024, 4.86)
+    # PT 50-249 2023 and 2025 are published without a value (flag u): kept, not ranked
+    assert row("PT", "50-249", 2025)[1:3] == (None, "u")
+    assert row("DE", "50-249", 2025)[9:11] == (18, 26)
+    assert row("FR", "10-249", 2023)[1:3] == (21.79, "b")
+    assert con.execute("select count(*), count(distinct indicator_code) from "
+                       "marts.digital_decade where target = 'cloud'").fetchone() == (447, 1)
+    con.close()
 
 
 def test_chart_content_follows_the_warehouse(demo_run, tmp_path):

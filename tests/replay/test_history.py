@@ -41,7 +41,7 @@ def test_the_second_release_adds_its_five_changes(two_releases):
     rows = _query(two_releases, f"""
         select geo, size_class, year, value, flag, change, valid_from_agency::varchar,
                valid_to_agency::varchar, valid_to_retrieved is null
-        from history.observations where raw_table = '{CICCE}'
+        from history.observations where raw_table = '{CICCE}' and indicator = 'cloud_computing'
           and (change <> 'new' or year = 2025 or valid_to_retrieved is not null)
         order by geo, size_class, year, valid_from_retrieved""")
     march, june = "2026-02-27 23:00:00", "2026-06-30 23:00:00"
@@ -56,9 +56,11 @@ def test_the_second_release_adds_its_five_changes(two_releases):
         ("EU27_2020", "50-249", 2020, 45.66, None, "new", march, june, False),
         ("EU27_2020", "50-249", 2020, None, None, "withdrawn", june, None, True),
     ]
-    # 26 observations in release 1, then 5 new versions: 31 rows for the dataset
-    assert _query(two_releases, f"select count(*) from history.observations "
-                                f"where raw_table = '{CICCE}'") == [(31,)]
+    # E_CC: 26 observations in release 1, then 5 new versions; E_CC1_SI: 447 in release 1,
+    # restamped but unchanged in release 2, so no new version: 478 rows for the dataset
+    assert _query(two_releases, f"select indicator, count(*) from history.observations "
+                                f"where raw_table = '{CICCE}' group by all order by all") == [
+        ("cloud_computing", 31), ("cloud_sophisticated_intermediate", 447)]
     # release 2's versions carry the retrieval time meta.requests has for their request
     assert _query(two_releases, f"""
         select count(*) from history.observations h join meta.requests r using (request_id)
@@ -71,12 +73,21 @@ def test_revisions_sums_up_the_release(two_releases):
         select is_first_release, is_latest_release, new_count, revised_count, withdrawn_count,
                flag_changed_count, largest_revision_pp, largest_revision_observation,
                flags_changed, agency_last_update::varchar, previous_retrieved_at is not null
-        from marts.revisions where dataset = 'isoc_cicce_use' order by retrieved_at""")
+        from marts.revisions where dataset = 'isoc_cicce_use' and indicator = 'cloud_computing'
+        order by retrieved_at""")
     assert rows == [
         (True, False, 26, 0, 0, 0, None, None, None, "2026-02-27 23:00:00", False),
         (False, True, 1, 3, 1, 1, -0.8, "DE 10+ 2023", "DE 250+ 2021: (none) -> b",
          "2026-06-30 23:00:00", True),
     ]
+    # the Digital Decade cloud KPI (E_CC1_SI) came with release 1 (stamped as printed in the
+    # download, 11:00) and did not change in release 2
+    assert _query(two_releases, """
+        select is_first_release, new_count, revised_count, withdrawn_count,
+               agency_last_update::varchar
+        from marts.revisions where dataset = 'isoc_cicce_use'
+          and indicator = 'cloud_sophisticated_intermediate'""") == [
+        (True, 447, 0, 0, "2026-02-27 11:00:00")]
     # the other datasets had one release each
     assert _query(two_releases, "select count(*) from marts.revisions "
                                 "where dataset <> 'isoc_cicce_use' and not is_first_release"
@@ -114,7 +125,7 @@ def test_rebuild_from_the_landed_responses_equals_the_history(two_releases, caps
     shutil.copytree(two_releases / "raw", landing)
     (data,) = landing.glob("eurostat/isoc_cicce_use/data_*/history.jsonl")
     lines = data.read_text().splitlines()
-    data.write_text("\n".join(line for line in lines if "fe3c0506e11c90c4" not in line) + "\n")
+    data.write_text("\n".join(line for line in lines if "f081afbef33fa706" not in line) + "\n")
     assert main([*args[:4], "--landing", str(landing)]) == 1
     # release 2's 5 versions are missing, and the 4 versions they closed differ (valid_to
     # set in one history, open in the other): 5 + 4 + 4

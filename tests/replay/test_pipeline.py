@@ -94,6 +94,6 @@ def test_bad_dataset_keeps_last_good_table_and_others_publish(tmp_path, run_pipe
     assert _query(db, "select status from meta.dataset_status "
                       "where dataset = 'raw.eurostat__isoc_eb_bd'") == [("stale",)]
     assert _query(db, "select value from raw.eurostat__isoc_cicce_use where year = 2023 "
-                      "and size_class = '250+'") == [(77.7,)]
+                      "and size_class = '250+' and indicator = 'cloud_computing'") == [(77.7,)]
     assert _query(db, "select max(value) from marts.indicators where indicator = "
                       "'cloud_computing' and geo = 'DE' and year = 2023") == [(77.7,)]

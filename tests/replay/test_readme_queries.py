@@ -27,11 +27,15 @@ def test_readme_sql_examples_run_and_answer(tmp_path):
         ("DE", 2018), ("DE", 2020), ("DE", 2021), ("DE", 2023)]
     # the article's Fachkräftemangel: 65 % of recruiting SMEs, as published by Destatis
     assert ("genesis", "0-249", 2020, 65.0, True) in results[2]
-    # furthest from its target: big data 10-49 (2020, 16.25 %: 58.75 points short of 75);
-    # SMEs' digital intensity 2025: 73.55 %, 16.45 points short of 90, rank 12 of 26
-    # (the demo has no other member state for it: rank 1 of 1)
-    assert results[3][0] == ("big_data_analytics", "10-49", 2020, 16.25, 75.0, 58.75, 1, 1)
-    assert ("digital_intensity", "10-249", 2025, 73.55, 90.0, 16.45, 12, 26) in results[3]
+    # furthest from its target: AI 10-49 (2025, 23.06 %: 51.94 points short of 75, 8th of 27);
+    # SMEs' digital intensity 2025: 73.55 %, 16.45 points short of 90, rank 12 of 27
+    assert results[3][0] == ("ai", "10-49", 2025, 23.06, 75.0, 51.94, 8, 27)
+    assert ("digital_intensity", "10-249", 2025, 73.55, 90.0, 16.45, 12, 27) in results[3]
+    # cloud is the Digital Decade KPI E_CC1_SI: small firms 2025 43.20 %, 31.80 short, 12th of
+    # 27; micro firms (2023, DE, ES and PT publish 0-9) third; large firms past the target
+    assert [r[:2] for r in results[3][:3]] == [("ai", "10-49"), ("ai", "10-249"), ("cloud", "0-9")]
+    assert ("cloud", "10-49", 2025, 43.2, 75.0, 31.8, 12, 27) in results[3]
+    assert ("cloud", "250+", 2025, 75.69, 75.0, -0.69, 19, 27) in results[3]
     # today's pace: from 2023 (same variable set, 61.38) 6.08 points a year, 3.29 needed: 2028
     (latest,) = results[4]
     assert latest[:8] == (2025, "E_DI3_GELO", 73.55, 2023, 6.08, 3.29, True, 2028)

@@ -12,8 +12,8 @@ import duckdb
 from tests.replay.conftest import materialize_all
 
 # the demo's flows and tables whose structure states a last-update stamp (demo_snapshot/README)
-STAMPED = {"isoc_cicce_use", "isoc_e_dii", "isoc_eb_ai", "isoc_eb_bd", "isoc_eb_p3d",
-           "isoc_ske_itrcrs", "isoc_ske_itspe", "ikt_by_size", "ikt_germany",
+STAMPED = {"isoc_cicce_use", "isoc_e_dii", "isoc_eb_ai", "isoc_eb_das", "isoc_eb_bd",
+           "isoc_eb_p3d", "isoc_ske_itrcrs", "isoc_ske_itspe", "ikt_by_size", "ikt_germany",
            "unternehmensregister"}
 SIGNALS = ("dataflow_", "metadata_table")  # Eurostat's structure, GENESIS's table metadata
 

@@ -8,7 +8,7 @@ import duckdb
 
 from tests.sql.marts import mart_warehouse
 
-DII, CC = "digital_intensity_basic", "cloud_computing"
+DII, CC = "digital_intensity_basic", "cloud_sophisticated_intermediate"
 ROWS = [  # source, indicator, indicator_code, size_class, geo, year, value, flag, conf_status
     # Germany's DII alternates between two variable sets: every wave is a break
     ("eurostat", DII, "E_DI3_GELO", "10-249", "DE", 2021, 60.0, None, None),
@@ -23,8 +23,11 @@ ROWS = [  # source, indicator, indicator_code, size_class, geo, year, value, fla
     ("eurostat", DII, "E_DI3_GELO", "10-249", "IT", 2025, None, None, "C"),  # confidential
     ("eurostat", DII, "E_DI3_GELO", "10-249", "NO", 2025, 95.0, None, None),  # not a member
     ("eurostat", DII, "E_DI3_GELO", "10-249", "EU27_2020", 2025, 71.0, None, None),
-    ("eurostat", CC, "E_CC", "10+", "DE", 2021, 40.0, None, None),
-    ("eurostat", CC, "E_CC", "10+", "DE", 2023, 46.0, None, None),
+    ("eurostat", CC, "E_CC1_SI", "10+", "DE", 2021, 40.0, None, None),
+    ("eurostat", CC, "E_CC1_SI", "10+", "DE", 2023, 46.0, None, None),
+    # the article's broader cloud share (E_CC, any cloud service): not the Digital Decade KPI
+    ("eurostat", "cloud_computing", "E_CC", "10+", "DE", 2020, 33.0, None, None),
+    ("eurostat", "cloud_computing", "E_CC", "10+", "DE", 2023, 47.0, None, None),
     ("genesis", CC, "IKTCLOUD", "10+", "DE", 2023, 99.0, None, None),  # Destatis: not compared
     ("eurostat", "big_data", "E_BDA", "10+", "DE", 2020, 18.0, None, None),
     ("eurostat", "data_analytics", "E_DA", "10+", "DE", 2023, 30.0, None, None),
@@ -118,5 +121,6 @@ def test_only_eurostat_targets_enter_and_cloud_pace():
         # (46 - 40) / 2 = 3.0; needed 29 / 7 = 4.14; ceil(29 / 3) = 10 -> 2033
         ("DE", 2023): (29.0, False, 2021, False, 2021, 3.0, 4.14, False, 2033)}
     others = con.execute("select count(*) from marts.digital_decade "
-                         "where indicator = 'website' or indicator_code = 'IKTCLOUD'").fetchone()
+                         "where indicator in ('website', 'cloud_computing') "
+                         "or indicator_code = 'IKTCLOUD'").fetchone()
     assert others == (0,)
