@@ -11,7 +11,7 @@ import pandas as pd
 from kmu_pipeline.charts.output import Provenance, cited_tables, finish, plt
 
 DD_TARGETS = {"digital_intensity": "Digitale Basisintensität (Ziel: mehr als 90 %)",
-              "cloud": "Cloud-Computing (Ziel: 75 %)",
+              "cloud": "Cloud-Computing, mittlere oder anspruchsvolle Dienste (Ziel: 75 %)",
               "big_data_analytics": "Big Data, ab 2023 Datenanalyse (Ziel: 75 %)",
               "ai": "Künstliche Intelligenz (Ziel: 75 %)"}
 DD_SIZES = {"10-49": "10-49 Beschäftigte", "10-249": "KMU (10-249)", "10+": "alle ab 10"}
