@@ -15,6 +15,9 @@ from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.reliability.faults import FaultServer
 
+# the demo's isoc_cicce_use answer: 26 E_CC and 447 E_CC1_SI observations
+CLOUD_ROWS = 473
+
 
 @pytest.fixture
 def faults():

@@ -13,7 +13,7 @@ from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.assets import build_raw_asset
 from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.reliability import faults as f
-from tests.reliability.conftest import check_errors, query, refresh
+from tests.reliability.conftest import CLOUD_ROWS, check_errors, query, refresh
 from tests.reliability.faults import FaultServer
 from tests.reliability.secrets_scan import find_secrets
 
@@ -55,7 +55,7 @@ def test_a_redirect_within_the_origin_is_followed(faults, tmp_path):
     assert check_errors(result) == {}
     assert faults.requests_to("/moved/cloud.csv")
     assert query(tmp_path / "kmu.duckdb",
-                 "select count(*) from raw.eurostat__isoc_cicce_use") == [(26,)]
+                 "select count(*) from raw.eurostat__isoc_cicce_use") == [(CLOUD_ROWS,)]
 
 
 @pytest.mark.parametrize("password, what", [

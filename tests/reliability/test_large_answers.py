@@ -22,7 +22,7 @@ from kmu_pipeline.sources import eurostat, large_answers
 from kmu_pipeline.sources.http import HttpClient, RetryPolicy
 from tests.conftest import recorded_body
 from tests.reliability import faults as f
-from tests.reliability.conftest import check_errors, query, refresh
+from tests.reliability.conftest import CLOUD_ROWS, check_errors, query, refresh
 
 ESTAT = "sdmx-samples/khaeru-sdmx-test-data_ESTAT"
 FILE = "/file/7JUdWyAy4fmjBSWT"
@@ -172,7 +172,7 @@ def test_large_answer_reaches_the_warehouse_like_a_direct_one(faults, tmp_path, 
     sql = ("select geo, size_class, year, value, flag from raw.eurostat__isoc_cicce_use "
            "order by all")
     assert query(tmp_path / "kmu.duckdb", sql) == query(direct / "kmu.duckdb", sql)
-    assert len(query(tmp_path / "kmu.duckdb", sql)) == 26
+    assert len(query(tmp_path / "kmu.duckdb", sql)) == CLOUD_ROWS
     urls = query(tmp_path / "kmu.duckdb", "select url from meta.requests where dataset = "
                                           "'raw.eurostat__isoc_cicce_use'")
     assert urls == [(f"{faults.url}/eurostat/SDMX/diss-web{FILE}",)]
@@ -188,4 +188,4 @@ def test_large_answer_never_ready_leaves_last_good_data_stale(faults, tmp_path, 
     assert query(tmp_path / "kmu.duckdb", "select status from meta.dataset_status order by "
                                           "dataset") == [("stale",), ("ok",)]
     assert query(tmp_path / "kmu.duckdb", "select count(*) from raw.eurostat__isoc_cicce_use"
-                 ) == [(26,)]
+                 ) == [(CLOUD_ROWS,)]

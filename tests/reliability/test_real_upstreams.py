@@ -25,12 +25,11 @@ from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.sources import async_answers
 from tests.reliability import faults as f
-from tests.reliability.conftest import check_errors, query, refresh
+from tests.reliability.conftest import CLOUD_ROWS, check_errors, query, refresh
 
 DATA = "/data/isoc_cicce_use/"
 STRUCTURE = "/dataflow/ESTAT/isoc_cicce_use/"
 CLOUD = "raw.eurostat__isoc_cicce_use"
-CLOUD_ROWS = 473  # the demo's isoc_cicce_use: 26 E_CC and 447 E_CC1_SI observations
 XML = "application/xml"
 ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>\n<S:Envelope xmlns:env="http://schemas.xmlsoap.'
             'org/soap/envelope/" xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><env:Header/>'

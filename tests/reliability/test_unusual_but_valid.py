@@ -19,8 +19,8 @@ from tests.reliability.conftest import check_errors, query, refresh
 from tests.replay.conftest import materialize_against
 
 CLOUD = "/data/isoc_cicce_use/"
-CLOUD_DE = ("select size_class, year, value, flag from raw.eurostat__isoc_cicce_use "
-            "where geo = 'DE' order by size_class, year")
+CLOUD_DE = ("select indicator_code, size_class, year, value, flag "
+            "from raw.eurostat__isoc_cicce_use where geo = 'DE' order by all")
 SDMX_ML_TYPE = "application/vnd.sdmx.structurespecificdata+xml"
 SERIES_KEY = ("freq", "size_emp", "nace_r2", "indic_is", "unit", "geo")
 

@@ -53,5 +53,5 @@ def test_bad_input_fails_check_and_keeps_last_good(tmp_path, demo_copy, edit, ca
     assert "/data/isoc_cicce_use/A." in error
     con = duckdb.connect(str(tmp_path / "kmu.duckdb"), read_only=True)
     assert con.execute("select count(*), max(value) from raw.eurostat__isoc_cicce_use "
-                       "where geo = 'DE'").fetchone() == (20, 77.6)
+                       "where geo = 'DE' and indicator_code = 'E_CC'").fetchone() == (20, 77.6)
     assert con.execute("select status from meta.dataset_status").fetchall() == [("stale",)]

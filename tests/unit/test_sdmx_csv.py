@@ -29,10 +29,13 @@ def _parse(root, name="isoc_cicce_use"):
 
 def test_demo_recording_parses_to_harmonised_codes():
     frame = _parse(DEMO_SNAPSHOT)
-    de = frame[(frame.geo == "DE") & (frame.year == 2021)].set_index("size_class")["value"]
-    assert de.to_dict() == {"10-49": 38.42, "50-249": 51.77, "250+": 70.83, "10-249": 40.61,
-                            "10+": 41.6}
-    assert set(frame.unit) == {"pct_enterprises"} and set(frame.indicator) == {"cloud_computing"}
+    de = frame[(frame.geo == "DE") & (frame.year == 2021)]
+    assert de[de.indicator_code == "E_CC"].set_index("size_class")["value"].to_dict() == {
+        "10-49": 38.42, "50-249": 51.77, "250+": 70.83, "10-249": 40.61, "10+": 41.6}
+    assert de[de.indicator_code == "E_CC1_SI"].set_index("size_class")["value"].to_dict() == {
+        "10-49": 29.38, "50-249": 39.44, "250+": 55.26, "10-249": 31.03, "10+": 31.83}
+    assert set(frame.unit) == {"pct_enterprises"}
+    assert set(frame.indicator) == {"cloud_computing", "cloud_sophisticated_intermediate"}
 
 
 @pytest.mark.parametrize("edit, error, text", [
@@ -60,6 +63,7 @@ def test_quoted_fields_follow_rfc_4180(demo_copy):
         '"ESTAT:ISOC_CICCE_USE(1.0)","27/02/26 23:00:00",A,"10-49",C10-S951_X_K,E_CC,PC_ENT,DE,'
         '2021,"38.42"," b ",'))
     frame = _parse(demo_copy)
-    row = frame[(frame.geo == "DE") & (frame.year == 2021) & (frame.size_class == "10-49")]
+    row = frame[(frame.geo == "DE") & (frame.year == 2021) & (frame.size_class == "10-49")
+                & (frame.indicator_code == "E_CC")]
     assert row[["value", "flag", "last_update"]].values.tolist() == [
         [38.42, "b", "27/02/26 23:00:00"]]
