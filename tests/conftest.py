@@ -41,23 +41,3 @@ def recorded_body(root: Path, dataset: str) -> Path:
               if not b.parent.name.startswith("dataflow_")]  # the flow's structure answer
     assert len(bodies) == 1, bodies
     return bodies[0]
-
-
-# The slowest files first (each a minute or more of a CI run): pytest-xdist's `loadfile` hands
-# files to the workers in collection order, and a slow file handed out last runs alone at the
-# end. The order inside a file is kept.
-SLOW_FILES_FIRST = (
-    "reliability/test_crash.py", "reliability/test_readers.py", "genesis/test_run_genesis.py",
-    "replay/test_cli.py", "replay/test_charts.py", "replay/test_pipeline.py",
-    "browser/test_dagster_ui.py", "replay/test_history.py", "reliability/test_warehouse_size.py",
-    "replay/test_release_aware.py", "replay/test_data_dictionary_run.py",
-    "reliability/test_debris.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::")[0].removeprefix("tests/")
-        return SLOW_FILES_FIRST.index(path) if path in SLOW_FILES_FIRST else len(SLOW_FILES_FIRST)
-
-    items.sort(key=rank)
