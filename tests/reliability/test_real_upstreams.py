@@ -270,7 +270,10 @@ def test_every_wait_of_a_run_shares_its_budget(faults, tmp_path, monkeypatch):
     faults.add(f"/1.0/async/status/{KEY}", f.body(STATUS.format("SUBMITTED").encode(), XML))
     result = refresh(faults, tmp_path, datasets=("isoc_cicce_use",), run_budget_seconds=2)
     error = check_errors(result)["eurostat__isoc_cicce_use"]
-    # the budget, not the 600 s bound, ended the wait: the poll stopped when it ran out, or the
-    # next request was not sent
+    # the budget, not the 600 s bound, ended the wait: the poll stopped when it ran out, the
+    # next request was not sent, or (on a loaded machine) the budget's remainder cut a status
+    # request short
     assert (re.search(f"asynchronous request {KEY} still SUBMITTED after [0-9]+ checks in "
-                      f"[0-2]s", error) or "the run's time budget is spent; not asked" in error)
+                      f"[0-2]s", error) or "the run's time budget is spent; not asked" in error
+            or re.search(r"no complete answer within [0-2]s \(.*what was left of the run's "
+                         r"budget\)", error))
