@@ -137,8 +137,7 @@ def flow_structure(dataset: Dataset, source: Source, client: HttpClient,
             _refuse(kind, body, dataset, landed, "a structure message")
         return parse_flow_structure(landed, body)
 
-    # the release signal and the entry's check read one answer: sdmx1's parse, most of a
-    # no-op refresh's time, runs once
+    # the release signal and the entry's check read one answer: sdmx1 parses it once a refresh
     return client.read_once(landed, read), landed.url
 
 
