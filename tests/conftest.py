@@ -41,27 +41,3 @@ def recorded_body(root: Path, dataset: str) -> Path:
               if not b.parent.name.startswith("dataflow_")]  # the flow's structure answer
     assert len(bodies) == 1, bodies
     return bodies[0]
-
-
-# The slowest files first, so that none is handed out last to run alone at the end. With
-# `--dist loadfile` pytest-xdist hands out files in this order once `--no-loadscope-reorder`
-# (pyproject) stops it from sorting them by their number of tests, which put the long
-# single-test files (a whole kill-and-rerun sequence, ten refreshes under readers) last.
-SLOW_FILES_FIRST = (
-    "reliability/test_crash.py", "reliability/test_readers.py", "replay/test_charts.py",
-    "replay/test_cli.py", "genesis/test_run_genesis.py", "replay/test_pipeline.py",
-    "browser/test_dagster_ui.py", "replay/test_history.py", "reliability/test_warehouse_size.py",
-    "replay/test_release_aware.py", "replay/test_desi.py", "reliability/test_partial_runs.py",
-    "reliability/test_debris.py", "replay/test_data_dictionary_run.py",
-    "replay/test_readme_queries.py", "replay/test_parallel.py", "test_bench_smoke.py",
-    "replay/test_cli_input.py", "replay/test_upstream_observation.py",
-    "reliability/test_real_upstreams.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::")[0].removeprefix("tests/")
-        return SLOW_FILES_FIRST.index(path) if path in SLOW_FILES_FIRST else len(SLOW_FILES_FIRST)
-
-    items.sort(key=rank)  # stable: the other files, and the tests inside each, keep their order
