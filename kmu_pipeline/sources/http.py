@@ -77,6 +77,7 @@ class TransientHTTPError(Exception):
 
 T = TypeVar("T")
 
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
