@@ -35,7 +35,7 @@ def digital_decade(con: duckdb.DuckDBPyConnection, path: Path,
     targets = [t for t in DD_TARGETS if t in set(data["target"])]
     sizes = [s for s in DD_SIZES if s in set(data["size_class"])]
     fig, axes = plt.subplots(max(len(targets), 1), max(len(sizes), 1), squeeze=False,
-                             sharey=True, layout="constrained", figsize=(4.2 * max(len(sizes), 1),
+                             sharey=True, figsize=(4.2 * max(len(sizes), 1),
                                                    3.4 * max(len(targets), 1)))
     for i, target in enumerate(targets):
         for j, size in enumerate(sizes):
@@ -55,7 +55,7 @@ def digital_decade(con: duckdb.DuckDBPyConnection, path: Path,
     data.attrs["chart_metadata"] = finish(
         fig, con, path, provenance, title, notes,
         ["gepunktet: nötiger Pfad von Deutschlands letzter Welle bis zum Ziel 2030; "
-         "x: bester Mitgliedstaat"])
+         "x: bester Mitgliedstaat"], constrained=True)
     return data
 
 

@@ -111,7 +111,8 @@ def gap_panels(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
                      x=0.01, ha="left", fontsize=11)
         without = sorted(country(g) for g in members if g not in set(geos))
         notes = [f"ohne Wert: {', '.join(without)}"] if without else []
-    data.attrs["chart_metadata"] = finish(fig, con, path, provenance, title, notes)
+    data.attrs["chart_metadata"] = finish(fig, con, path, provenance, title, notes,
+                                          constrained=bool(geos))
     return data
 
 
@@ -124,7 +125,7 @@ def _draw_panels(data: pd.DataFrame, geos: list[str]):
     cols = 6
     rows_n = math.ceil(len(geos) / cols)
     fig, axes = plt.subplots(rows_n, cols, figsize=(2.1 * cols, 1.8 * rows_n + 0.8),
-                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+                             sharex=True, sharey=True, squeeze=False)
     years = sorted(set(data["year"]))
     for ax, geo in zip(axes.flat, geos, strict=False):  # spare panels stay empty
         rows = data[data.geo == geo]

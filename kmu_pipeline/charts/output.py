@@ -24,11 +24,13 @@ matplotlib.rcParams["text.parse_math"] = False
 matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text (searchable, editable)
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import pandas as pd  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.offsetbox import AnchoredOffsetbox, TextArea, VPacker  # noqa: E402
 
 from kmu_pipeline.catalogue import load_catalogue  # noqa: E402
 
 PRINT_DPI = 300
+PAD_INCHES = 0.1  # white margin around the picture (savefig's own for bbox_inches="tight")
 FOOTER_GREY = "#444444"
 STALE_RED = "#b2182b"
 
@@ -87,22 +89,26 @@ def stale_marker(con: duckdb.DuckDBPyConnection, raw_tables: tuple[str, ...]) ->
 
 
 def finish(fig, con: duckdb.DuckDBPyConnection, path: Path, provenance: Provenance,
-           title: str, notes: list[str] | None = None, key: list[str] | None = None) -> dict:
+           title: str, notes: list[str] | None = None, key: list[str] | None = None,
+           constrained: bool = False) -> dict:
     """Source line, key and notes under the chart, the stale marker over it, then both files.
+    `constrained`: lay the panels out with matplotlib's constrained layout (a figure made
+    without a layout engine; see _lay_out).
 
     Returns what went into the files' metadata, for the Dagster materialisation."""
     notes, key = [n for n in (notes or []) if n], key or []
     try:
         stale = stale_marker(con, provenance.raw_tables)
-        _annotate(fig, provenance.source_line, key, notes, stale)
+        _lay_out(fig, constrained)
+        extent = _annotate(fig, provenance.source_line, key, notes, stale)
         metadata = {"title": title, "source": provenance.full_source,
                     "run_id": provenance.run_id or "", "notes": "\n".join(notes),
                     "key": "\n".join(key), "stale": stale}
-        _write(fig, path, "png", {"Software": None, "Title": title, "Source": metadata["source"],
-                                  "Comment": metadata["notes"] or None,
-                                  "Description": metadata["key"] or None,
-                                  "Warning": stale or None})
-        _write(fig, path.with_suffix(".svg"), "svg", {
+        _write(fig, path, "png", extent, {
+            "Software": None, "Title": title, "Source": metadata["source"],
+            "Comment": metadata["notes"] or None, "Description": metadata["key"] or None,
+            "Warning": stale or None})
+        _write(fig, path.with_suffix(".svg"), "svg", extent, {
             "Creator": None, "Date": None, "Title": title, "Source": metadata["source"],
             "Identifier": provenance.run_id or None,
             "Description": "\n".join(filter(None, [stale, *notes, *key])) or None})
@@ -111,11 +117,22 @@ def finish(fig, con: duckdb.DuckDBPyConnection, path: Path, provenance: Provenan
     return metadata
 
 
-def _annotate(fig, source_line: str, key: list[str], notes: list[str], stale: str) -> None:
+def _lay_out(fig, constrained: bool) -> None:
+    """The panels' layout, computed once. A figure with a layout engine is laid out and
+    measured again before every file it is saved to (twice per file), which for the 28 panels
+    of a small-multiples chart was half of a run's drawing time; the footer is placed for this
+    layout, so it must not move afterwards anyway."""
+    if fig.get_layout_engine() is not None:
+        raise ValueError("charts are made without a layout engine: finish() lays them out once")
+    if constrained:
+        ConstrainedLayoutEngine().execute(fig)
+
+
+def _annotate(fig, source_line: str, key: list[str], notes: list[str], stale: str):
     """Footer (source, key, notes in red) under everything drawn, the stale marker above it
-    (rotated tick labels and titles included)."""
-    fig.draw_without_rendering()  # runs a constrained layout first, so the extent is final
-    drawn = fig.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.dpi_scale_trans)
+    (rotated tick labels and titles included); returns the extent of the whole picture."""
+    renderer = fig.canvas.get_renderer()
+    drawn = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
     bottom, top = fig.transFigure.inverted().transform(drawn)[:, 1]
     if stale:
         fig.text(0.01, top + 0.01, stale, ha="left", va="bottom", fontsize=10, color="white",
@@ -127,6 +144,7 @@ def _annotate(fig, source_line: str, key: list[str], notes: list[str], stale: st
     fig.add_artist(AnchoredOffsetbox(
         "upper left", child=VPacker(children=lines, pad=0, sep=3), pad=0, borderpad=0,
         frameon=False, bbox_to_anchor=(0.01, bottom - 0.01), bbox_transform=fig.transFigure))
+    return fig.get_tightbbox(renderer).padded(PAD_INCHES)
 
 
 def _lines(texts: list[str], width: int = 140) -> str:
@@ -134,13 +152,14 @@ def _lines(texts: list[str], width: int = 140) -> str:
     return "\n".join(textwrap.fill(text, width, subsequent_indent="  ") for text in texts)
 
 
-def _write(fig, path: Path, fmt: str, metadata: dict) -> None:
-    """One file of the chart, atomically (temp file in the same folder, then a rename)."""
+def _write(fig, path: Path, fmt: str, extent, metadata: dict) -> None:
+    """One file of the chart cut to `extent` (inches), atomically (temp file in the same
+    folder, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".{fmt}")
     os.close(fd)
     try:
-        fig.savefig(tmp, format=fmt, dpi=PRINT_DPI, bbox_inches="tight", metadata=metadata)
+        fig.savefig(tmp, format=fmt, dpi=PRINT_DPI, bbox_inches=extent, metadata=metadata)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; charts are for everyone
         os.replace(tmp, path)
     finally:
