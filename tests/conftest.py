@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -41,3 +47,32 @@ def recorded_body(root: Path, dataset: str) -> Path:
               if not b.parent.name.startswith("dataflow_")]  # the flow's structure answer
     assert len(bodies) == 1, bodies
     return bodies[0]
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory, worker_id) -> tuple[Path, SimpleNamespace]:
+    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory:
+    (that directory, the finished command's returncode, stdout and stderr).
+
+    A full run takes half a minute, and four test files check what this one leaves (the
+    warehouse, the charts, the data dictionary, the progress lines), so it runs once per
+    session: the first xdist worker to ask runs it under a lock file, the others read its
+    record. Tests only read the directory; one that changes it works on a copy."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # every worker's basetemp is a folder of the session's
+        root = root.parent
+    workdir, record = root / "readme_run", root / "readme_run.json"
+    with open(root / "readme_run.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # what a worker killed mid-run left
+            workdir.mkdir()
+            done = subprocess.run(
+                [sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"], cwd=workdir,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"}, capture_output=True, text=True,
+                timeout=600)
+            record.write_text(json.dumps({"returncode": done.returncode, "stdout": done.stdout,
+                                          "stderr": done.stderr}))
+    run = SimpleNamespace(**json.loads(record.read_text()))
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, run

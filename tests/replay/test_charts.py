@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import duckdb
 import pytest
@@ -246,22 +243,19 @@ def test_chart_content_follows_the_warehouse(demo_run, tmp_path):
     assert (tmp_path / "before.png").read_bytes() != (tmp_path / "after.png").read_bytes()
 
 
-def test_readme_main_command_writes_the_charts(tmp_path):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run([sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    con = duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True)
+def test_readme_main_command_writes_the_charts(readme_run, tmp_path):
+    workdir, _ = readme_run  # tests/conftest.py: the README's first command, once a session
+    con = duckdb.connect(str(workdir / "data" / "kmu.duckdb"), read_only=True)
     (run_id,) = con.execute("select run_id from meta.runs").fetchone()
     expected = _plotted(charts.article_figure(con, "abb3", tmp_path / "abb3.png"))
     con.close()
     assert expected == ABB3
     for name in NAMES:
-        png = tmp_path / "data" / "charts" / f"{name}.png"
+        png = workdir / "data" / "charts" / f"{name}.png"
         assert png.stat().st_size > 10_000
     # the published picture is the one this run drew from its warehouse
     for name in NAMES:
-        source = Image.open(tmp_path / "data" / "charts" / f"{name}.png").text["Source"]
+        source = Image.open(workdir / "data" / "charts" / f"{name}.png").text["Source"]
         assert f"Lauf {run_id})" in source
 
 

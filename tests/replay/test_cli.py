@@ -22,13 +22,11 @@ def _cli(*args, cwd):
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def replay_run(tmp_path_factory):
-    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory."""
-    workdir = tmp_path_factory.mktemp("cli")
-    run = _cli("run", "--replay", cwd=workdir)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir, run
+@pytest.fixture
+def replay_run(readme_run):
+    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory
+    (tests/conftest.py: run once a session)."""
+    return readme_run
 
 
 def test_run_replay_then_query(replay_run):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
 from kmu_pipeline.data_dictionary import missing_comments
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("dictionary")
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run([sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"],
-                         cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir
+@pytest.fixture
+def demo_run(readme_run):
+    return readme_run[0]  # the README's first command (tests/conftest.py)
 
 
 def test_run_writes_data_dictionary_listing_every_table(demo_run):

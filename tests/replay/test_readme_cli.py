@@ -9,18 +9,15 @@ import re
 import pytest
 
 from kmu_pipeline.cli import main
-from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.conftest import REPO
-from tests.replay.conftest import materialize_all
 
 README = (REPO / "README.md").read_text()
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("readme_cli")
-    assert materialize_all(DEMO_SNAPSHOT, workdir).success
-    return str(workdir / "kmu.duckdb")
+@pytest.fixture
+def warehouse(readme_run):
+    """The warehouse the README's first command publishes (tests/conftest.py)."""
+    return str(readme_run[0] / "data" / "kmu.duckdb")
 
 
 def _query(warehouse, sql, capsys) -> list[str]:
