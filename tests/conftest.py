@@ -49,30 +49,50 @@ def recorded_body(root: Path, dataset: str) -> Path:
     return bodies[0]
 
 
-@pytest.fixture(scope="session")
-def readme_run(tmp_path_factory, worker_id) -> tuple[Path, SimpleNamespace]:
-    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory:
-    (that directory, the finished command's returncode, stdout and stderr).
-
-    A full run takes half a minute, and four test files check what this one leaves (the
-    warehouse, the charts, the data dictionary, the progress lines), so it runs once per
-    session: the first xdist worker to ask runs it under a lock file, the others read its
-    record. Tests only read the directory; one that changes it works on a copy."""
+def once_a_session(tmp_path_factory, worker_id: str, name: str, produce) -> tuple[Path, dict]:
+    """`produce(folder) -> dict` (JSON), run once per test session in a folder of its own,
+    by whichever xdist worker asks first: the others wait on its lock file, then read its
+    record. Tests only read the folder; one that changes it works on a copy."""
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":  # every worker's basetemp is a folder of the session's
         root = root.parent
-    workdir, record = root / "readme_run", root / "readme_run.json"
-    with open(root / "readme_run.lock", "a+") as lock:
+    folder, record = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
-            shutil.rmtree(workdir, ignore_errors=True)  # what a worker killed mid-run left
-            workdir.mkdir()
-            done = subprocess.run(
-                [sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"], cwd=workdir,
-                env={**os.environ, "PYTHONWARNINGS": "ignore"}, capture_output=True, text=True,
-                timeout=600)
-            record.write_text(json.dumps({"returncode": done.returncode, "stdout": done.stdout,
-                                          "stderr": done.stderr}))
-    run = SimpleNamespace(**json.loads(record.read_text()))
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir, run
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker killed mid-run left
+            folder.mkdir()
+            record.write_text(json.dumps(produce(folder)))
+    return folder, json.loads(record.read_text())
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory, worker_id) -> tuple[Path, SimpleNamespace]:
+    """The README's first command, `kmu-pipeline run --replay`, in a fresh directory:
+    (that directory, the finished command's returncode, stdout and stderr). A full run takes
+    half a minute and four test files only check what it leaves: it runs once a session."""
+    def run(folder: Path) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "kmu_pipeline.cli", "run", "--replay"], cwd=folder,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"}, capture_output=True, text=True,
+            timeout=600)
+        return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+    folder, record = once_a_session(tmp_path_factory, worker_id, "readme_run", run)
+    assert record["returncode"] == 0, record["stderr"][-3000:]
+    return folder, SimpleNamespace(**record)
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory, worker_id) -> tuple[Path, str]:
+    """Every asset and check materialised in process against the demo snapshot and published,
+    once a session: (its folder, its run id). Tests that change it copy the folder."""
+    def run(folder: Path) -> dict:
+        from tests.replay.conftest import materialize_all
+
+        result = materialize_all(DEMO_SNAPSHOT, folder)
+        return {"success": result.success, "run_id": result.run_id}
+
+    folder, record = once_a_session(tmp_path_factory, worker_id, "published_demo", run)
+    assert record["success"]
+    return folder, record["run_id"]

@@ -60,14 +60,3 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-@pytest.fixture(scope="module")
-def published_demo(tmp_path_factory):
-    """One full demo run, published: (its folder, its run id); tests copy the folder."""
-    from tests.replay.conftest import materialize_all
-
-    workdir = tmp_path_factory.mktemp("published")
-    result = materialize_all(DEMO_SNAPSHOT, workdir)
-    assert result.success
-    return workdir, result.run_id

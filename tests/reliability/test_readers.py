@@ -6,15 +6,14 @@ every read must succeed and show tables of exactly one run.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from kmu_pipeline.defs.sql import sql_assets
-from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.reliability import faults as f
 from tests.reliability.conftest import query, refresh
-from tests.replay.conftest import materialize_all
 
 READER = Path(__file__).with_name("reader.py")
 REFRESHES = 10
@@ -30,13 +29,15 @@ def _mark(generation: int):
             "/data/isoc_eb_bd/": edit("DE,2020,16.25,")}
 
 
-def test_readers_during_ten_refreshes_see_whole_runs_and_never_fail(faults, tmp_path):
+def test_readers_during_ten_refreshes_see_whole_runs_and_never_fail(faults, tmp_path,
+                                                                     published_demo):
+    tmp_path = tmp_path / "run"
     db = tmp_path / "kmu.duckdb"
     for match, fault in _mark(0).items():
         faults.add(match, fault)
     # first a full run (all tables), as a deployment has; refreshes then rebuild two datasets
     # and every SQL model on top of them
-    assert materialize_all(DEMO_SNAPSHOT, tmp_path) is not None
+    shutil.copytree(published_demo[0], tmp_path, symlinks=True)
     result = refresh(faults, tmp_path, extra_assets=sql_assets())
     assert result.success
     stop = tmp_path / "stop"

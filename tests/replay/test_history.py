@@ -30,9 +30,9 @@ def _history_rows(workdir: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def two_releases(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("releases")
-    assert materialize_all(DEMO_SNAPSHOT, workdir).success
+def two_releases(tmp_path_factory, published_demo) -> Path:
+    workdir = tmp_path_factory.mktemp("releases") / "run"
+    shutil.copytree(published_demo[0], workdir, symlinks=True)  # the demo, then release 2
     assert materialize_all(RELEASE_2, workdir).success
     return workdir
 

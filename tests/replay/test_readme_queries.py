@@ -6,13 +6,11 @@ import re
 
 import duckdb
 
-from kmu_pipeline.replay import DEMO_SNAPSHOT
 from tests.conftest import REPO
-from tests.replay.conftest import materialize_all
 
 
-def test_readme_sql_examples_run_and_answer(tmp_path):
-    assert materialize_all(DEMO_SNAPSHOT, tmp_path).success
+def test_readme_sql_examples_run_and_answer(published_demo):
+    tmp_path = published_demo[0]  # read only
     # the revisions query needs two releases: tests/replay/test_history.py runs it
     article = (REPO / "README.md").read_text().split("## Revisions")[0]
     blocks = re.findall(r"```sql\n(.*?)```", article, re.S)
