@@ -14,7 +14,7 @@ BOUND = 200_000  # bytes: about a third of the demo's answers
 def test_answers_past_the_landing_bound_are_refused_and_not_kept(demo_copy, tmp_path,
                                                                  monkeypatch):
     monkeypatch.setenv("KMU_LANDING_MAX_GB", str(BOUND / 1e9))
-    materialize_all(demo_copy, tmp_path)
+    materialize_all(demo_copy, tmp_path, charts=False)
     bodies = sum(p.stat().st_size for p in (tmp_path / "raw").rglob("*.body"))
     assert 0 < bodies <= BOUND
     assert not list((tmp_path / "raw").rglob(".partial-*"))

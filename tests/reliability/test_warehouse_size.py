@@ -32,7 +32,7 @@ def test_identical_runs_do_not_grow_the_published_file(tmp_path, published_demo)
     measure()
     with ReplayServer(DEMO_SNAPSHOT) as server:
         for _ in range(2):
-            assert materialize_against(server, workdir).success
+            assert materialize_against(server, workdir, charts=False).success
             measure()
     assert query(db, "select count(*) from meta.runs") == [(3,)]
     # run 1 built from nothing; from run 2 on each run replaces the models with the same

@@ -11,16 +11,18 @@ from dagster import DagsterInstance, materialize
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.definitions import project_assets
+from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import ReplayServer
 
 
 def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance | None = None,
-                    **source_kwargs):
+                    charts: bool = True, **source_kwargs):
     """materialize() every asset and check of the project against `recordings`, in process
-    (recorded in `instance` when given, else in an ephemeral one)."""
+    (recorded in `instance` when given, else in an ephemeral one); without the charts when a
+    test is about the data only (a third of a run's time is drawing them)."""
     with ReplayServer(recordings) as server:
-        return materialize_against(server, workdir, instance, **source_kwargs)
+        return materialize_against(server, workdir, instance, charts=charts, **source_kwargs)
 
 
 def observe_upstream(recordings: Path, workdir: Path, instance: DagsterInstance):
@@ -36,7 +38,8 @@ def observe_upstream(recordings: Path, workdir: Path, instance: DagsterInstance)
 
 
 def materialize_against(server: ReplayServer, workdir: Path,
-                        instance: DagsterInstance | None = None, **source_kwargs):
+                        instance: DagsterInstance | None = None, charts: bool = True,
+                        **source_kwargs):
     """materialize_all against a server already running (a fault server, say)."""
     resources = {
         "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),
@@ -46,7 +49,11 @@ def materialize_against(server: ReplayServer, workdir: Path,
             max_attempts=2, max_retry_seconds=2, **source_kwargs,
         ),
     }
-    return materialize([*project_assets(), *all_checks()], resources=resources,
+    assets = project_assets()
+    if not charts:  # the tables and the publish step, which then waits for the tables only
+        tables = [a for a in assets if not {k.path[0] for k in a.keys} & {"charts", "warehouse"}]
+        assets = [*tables, build_publish_asset([key for a in tables for key in a.keys])]
+    return materialize([*assets, *all_checks()], resources=resources,
                        instance=instance, raise_on_error=False)
 
 

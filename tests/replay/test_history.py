@@ -33,7 +33,7 @@ def _history_rows(workdir: Path) -> int:
 def two_releases(tmp_path_factory, published_demo) -> Path:
     workdir = tmp_path_factory.mktemp("releases") / "run"
     shutil.copytree(published_demo[0], workdir, symlinks=True)  # the demo, then release 2
-    assert materialize_all(RELEASE_2, workdir).success
+    assert materialize_all(RELEASE_2, workdir, charts=False).success
     return workdir
 
 
@@ -134,5 +134,5 @@ def test_rebuild_from_the_landed_responses_equals_the_history(two_releases, caps
 
 def test_a_third_run_with_the_same_release_adds_nothing(two_releases):
     before = _history_rows(two_releases)
-    assert materialize_all(RELEASE_2, two_releases).success
+    assert materialize_all(RELEASE_2, two_releases, charts=False).success
     assert _history_rows(two_releases) == before

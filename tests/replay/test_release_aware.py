@@ -60,7 +60,7 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_dat
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
     assert {checked for checked, _ in _status(tmp_path).values()} == {"changed"}
 
-    again = materialize_all(demo_copy, tmp_path)
+    again = materialize_all(demo_copy, tmp_path, charts=False)
     assert again.success
     second = _requests_made(tmp_path / "raw")
     status = _status(tmp_path)
@@ -93,7 +93,7 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_dat
     assert text.count(old) == 1
     structure.write_text(text.replace(old, old.replace("2026-02-27", "2026-07-15")),
                          encoding="utf-8")
-    assert materialize_all(demo_copy, tmp_path).success
+    assert materialize_all(demo_copy, tmp_path, charts=False).success
     asked = _asked_again(second, _requests_made(tmp_path / "raw"))
     assert sorted(r.split("_")[0] for r in asked["isoc_cicce_use"]) == ["data", "dataflow"]
     assert "isoc_eb_bd" in asked and len(asked["isoc_eb_bd"]) == 1  # the others: signal only
