@@ -17,12 +17,13 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from kmu_pipeline.atomic import write_json
 
 log = logging.getLogger(__name__)
 # lease files held by this process, by path: the open file keeps the flock until process exit
@@ -50,12 +51,7 @@ def read_record(state_dir: Path) -> PublishRecord:
 
 def write_record(state_dir: Path, record: PublishRecord) -> None:
     """Replace the record atomically (a unique temp name: publishes never share one)."""
-    fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".record.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(asdict(record), fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, state_dir / "record.json")
+    write_json(state_dir / "record.json", asdict(record), durable=True)
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from kmu_pipeline.errors import MalformedPayloadError, RefusedError
 from kmu_pipeline.landing import Landed, Request
 from kmu_pipeline.parse import sdmx_csv, sdmx_ml
 from kmu_pipeline.parse.formats import BodyKind, fault_text, preview, sniff
-from kmu_pipeline.parse.sdmx_structure import FlowStructure, parse_codelists, parse_flow_structure
+from kmu_pipeline.parse.sdmx_structure import FlowStructure, cached_flow_structure, parse_codelists
 from kmu_pipeline.sources.adapter import SourceAdapter
 from kmu_pipeline.sources.async_answers import async_key, follow_async
 from kmu_pipeline.sources.http import HttpClient
@@ -135,7 +135,7 @@ def flow_structure(dataset: Dataset, source: Source, client: HttpClient,
         kind = _kind(body, dataset, landed)
         if kind is not BodyKind.SDMX_STRUCTURE:
             _refuse(kind, body, dataset, landed, "a structure message")
-        return parse_flow_structure(landed, body)
+        return cached_flow_structure(landed, body)
 
     # the release signal and the entry's check read one answer: sdmx1 parses it once a refresh
     return client.read_once(landed, read), landed.url
