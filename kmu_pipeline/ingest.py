@@ -280,9 +280,10 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
         if (why := adapter.missing_credentials(base_url)) is not None:
             raise SkippedError(f"not asked: {why}", dataset=dataset.name)
         report.upstream_updated = adapter.upstream_stamp(dataset, source, client, base_url)
-        with warehouse.connect_build(run_id) as con:
-            if client.conditional and confirmed_unchanged(con, dataset, report.upstream_updated):
-                return _keep(con, dataset, report, "unchanged_upstream")
+        if client.conditional and report.upstream_updated:  # a stamp to compare: is it ours?
+            with warehouse.connect_build(run_id) as con:
+                if confirmed_unchanged(con, dataset, report.upstream_updated):
+                    return _keep(con, dataset, report, "unchanged_upstream")
         report.landed = adapter.fetch(dataset, source, client, base_url)
         report.seconds["fetch"] = time.perf_counter() - clock
         with warehouse.connect_build(run_id) as con:
