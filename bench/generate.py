@@ -19,6 +19,7 @@ DIMENSIONS = ("freq", "size_emp", "nace_r2", "indic_is", "unit", "geo")
 CSV_HEADER = ("DATAFLOW,LAST UPDATE,freq,size_emp,nace_r2,indic_is,unit,geo,TIME_PERIOD,"
               "OBS_VALUE,OBS_FLAG,CONF_STATUS")
 LAST_UPDATE = "27/02/26 23:00:00"
+UPDATE_DATA = "2026-02-27T23:00:00+0100"  # the same moment as the flow's annotation states it
 SIZES = ("0-9", "10-49", "50-249", "GE250", "10-249", "GE10")
 UNITS = ("PC_ENT", "PC_EMP")
 YEARS = tuple(range(2010, 2025))

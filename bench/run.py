@@ -70,8 +70,10 @@ def record(recordings: Path, name: str, source_body: Path, content_type: str) ->
 
 def record_structure(recordings: Path, catalogue) -> None:
     """The flow's structure answer, which the source checks before its data request: every code
-    the generated bodies use, in Eurostat's layout (kmu_pipeline.demo_snapshot)."""
-    from bench.generate import GEOS, NACE, SIZES, UNITS, indicator_codes
+    the generated bodies use, in Eurostat's layout (kmu_pipeline.demo_snapshot), with the
+    UPDATE_DATA annotation every Eurostat flow carries (the bodies' LAST UPDATE, as ISO 8601):
+    an unchanged stamp is how a refresh learns that nothing changed upstream."""
+    from bench.generate import GEOS, NACE, SIZES, UNITS, UPDATE_DATA, indicator_codes
     from kmu_pipeline.demo_snapshot.eurostat_structure import flow_structure_xml
     from kmu_pipeline.replay import add_recording
 
@@ -84,7 +86,8 @@ def record_structure(recordings: Path, catalogue) -> None:
                   body=flow_structure_xml(dataset.code.upper(), dataset.title,
                                           {dim: [(c, c) for c in values]
                                            for dim, values in codes.items()},
-                                          {}, prepared="2026-01-01T00:00:00Z"))
+                                          {"UPDATE_DATA": UPDATE_DATA},
+                                          prepared="2026-01-01T00:00:00Z"))
 
 
 def run_case(case: str, workdir: Path, **kwargs: str) -> dict:
