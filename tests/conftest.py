@@ -49,6 +49,13 @@ def recorded_body(root: Path, dataset: str) -> Path:
     return bodies[0]
 
 
+def copy_workdir(run: Path, target: Path) -> Path:
+    """A private copy of a run's folder (warehouse, record, base, charts, raw) that a test may
+    change: the session's shared runs are only read."""
+    shutil.copytree(run, target, symlinks=True)
+    return target
+
+
 def once_a_session(tmp_path_factory, worker_id: str, name: str, produce) -> tuple[Path, dict]:
     """`produce(folder) -> dict` (JSON), run once per test session in a folder of its own,
     by whichever xdist worker asks first: the others wait on its lock file, then read its

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 from PIL import Image
 
+from tests.conftest import copy_workdir
+
 KILL_POINTS = {
     # a raw body half written to its .partial file under data/raw
     "landing": ("kmu_pipeline.landing.LandingStore.commit", 3, False),
@@ -117,7 +119,7 @@ def kill_at_each(points: list[str], workdir: Path, first_run: Path) -> None:
     """From a copy of `first_run` (a complete README run), a run killed at each of `points` in
     turn, each leaving the published warehouse as it was; then a run that completes and
     leaves nothing of the killed ones behind."""
-    shutil.copytree(first_run, workdir, symlinks=True)
+    copy_workdir(first_run, workdir)
     db = workdir / "data" / "kmu.duckdb"
     before = _fingerprint(db)
     assert len(before["runs"]) == 1 and before["tables"]["marts.indicators"] > 0

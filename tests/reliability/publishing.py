@@ -1,9 +1,8 @@
-"""Helpers of the publish-protocol tests: a published demo warehouse to copy, runs of a subset
+"""Helpers of the publish-protocol tests: runs of a subset
 of assets through the project's own job, what the published files say."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -16,12 +15,6 @@ from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 
 CHART = AssetKey(["charts", "abb2_digital_integration"])
 CHART_FILE = "abb2_digital_integration.png"
-
-
-def copy_workdir(published: Path, target: Path) -> Path:
-    """A private copy of a published demo run (warehouse, record, base, charts, raw)."""
-    shutil.copytree(published, target, symlinks=True)
-    return target
 
 
 def run_selection(workdir: Path, server, keys: list[AssetKey]):

@@ -13,7 +13,8 @@ from dagster import AssetKey
 from kmu_pipeline import cli
 from kmu_pipeline.defs.execution import sweep_dead_instances
 from kmu_pipeline.replay import DEMO_SNAPSHOT
-from tests.reliability.publishing import copy_workdir, published_runs, run_selection
+from tests.conftest import copy_workdir
+from tests.reliability.publishing import published_runs, run_selection
 
 HOLDER = ("import fcntl, sys, time; fh = open(sys.argv[1], 'a+'); "
           "fcntl.flock(fh, fcntl.LOCK_SH); print('held', flush=True); time.sleep(120)")

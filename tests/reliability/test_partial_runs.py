@@ -13,11 +13,11 @@ import pytest
 from dagster import AssetKey
 
 from kmu_pipeline.defs.publish import PUBLISHED
+from tests.conftest import copy_workdir
 from tests.reliability.publishing import (
     CHART,
     builds_left,
     chart_source,
-    copy_workdir,
     published_runs,
     run_selection,
 )

@@ -6,12 +6,12 @@ every read must succeed and show tables of exactly one run.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from kmu_pipeline.defs.sql import sql_assets
+from tests.conftest import copy_workdir
 from tests.reliability import faults as f
 from tests.reliability.conftest import query, refresh
 
@@ -37,7 +37,7 @@ def test_readers_during_ten_refreshes_see_whole_runs_and_never_fail(faults, tmp_
         faults.add(match, fault)
     # first a full run (all tables), as a deployment has; refreshes then rebuild two datasets
     # and every SQL model on top of them
-    shutil.copytree(published_demo[0], tmp_path, symlinks=True)
+    copy_workdir(published_demo[0], tmp_path)
     result = refresh(faults, tmp_path, extra_assets=sql_assets())
     assert result.success
     stop = tmp_path / "stop"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
+from tests.conftest import copy_workdir
 from tests.reliability.conftest import query
-from tests.reliability.publishing import copy_workdir
 from tests.replay.conftest import materialize_against
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers

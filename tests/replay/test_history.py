@@ -13,7 +13,7 @@ import pytest
 
 from kmu_pipeline.cli import main
 from kmu_pipeline.replay import DEMO_SNAPSHOT
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_workdir
 from tests.replay.conftest import materialize_all
 
 RELEASE_2 = DEMO_SNAPSHOT / "releases" / "2026-06"
@@ -32,7 +32,7 @@ def _history_rows(workdir: Path) -> int:
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory, published_demo) -> Path:
     workdir = tmp_path_factory.mktemp("releases") / "run"
-    shutil.copytree(published_demo[0], workdir, symlinks=True)  # the demo, then release 2
+    copy_workdir(published_demo[0], workdir)  # the demo, then release 2
     assert materialize_all(RELEASE_2, workdir, charts=False).success
     return workdir
 

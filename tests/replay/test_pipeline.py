@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 
 from kmu_pipeline.replay import DEMO_SNAPSHOT
-from tests.conftest import recorded_body
+from tests.conftest import copy_workdir, recorded_body
 
 
 def _query(path, sql, params=None):
@@ -69,7 +67,7 @@ def test_flags_are_kept_verbatim_and_missing_values_need_one(tmp_path, run_pipel
 def test_bad_dataset_keeps_last_good_table_and_others_publish(tmp_path, run_pipeline, demo_copy,
                                                               published_demo):
     tmp_path = tmp_path / "run"
-    shutil.copytree(published_demo[0], tmp_path, symlinks=True)  # a good run first
+    copy_workdir(published_demo[0], tmp_path)  # a good run first
     body = recorded_body(demo_copy, "isoc_eb_bd")
     body.write_text(body.read_text().replace(",E_BDA,", ",E_BDX,", 1))
     cc = recorded_body(demo_copy, "isoc_cicce_use")

@@ -5,11 +5,11 @@ Counted on the landing store's history.jsonl: one line per request the client ma
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 
+from tests.conftest import copy_workdir
 from tests.replay.conftest import materialize_all
 
 # the demo's flows and tables whose structure states a last-update stamp (demo_snapshot/README)
@@ -54,7 +54,7 @@ def _asked_again(before: dict[str, int], after: dict[str, int]) -> dict[str, lis
 def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_data(
         demo_copy, tmp_path, published_demo):
     tmp_path = tmp_path / "run"
-    shutil.copytree(published_demo[0], tmp_path, symlinks=True)  # the demo's first run
+    copy_workdir(published_demo[0], tmp_path)  # the demo's first run
     first = _requests_made(tmp_path / "raw")
     versions = _history_rows(tmp_path)
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
