@@ -13,12 +13,14 @@ from kmu_pipeline.defs.sql import sql_assets
 from kmu_pipeline.defs.upstream import daily_observation, observe_upstream, upstream_assets
 
 
-def project_assets(catalogue: Catalogue | None = None) -> list[AssetsDefinition]:
-    """Every asset, publish last (it depends on all the others)."""
+def project_assets(catalogue: Catalogue | None = None,
+                   charts: bool = True) -> list[AssetsDefinition]:
+    """Every asset, publish last (it depends on all the others); without the charts, the
+    tables and a publish step that waits for them only."""
     catalogue = catalogue or load_catalogue()
     tables = [*raw_assets(catalogue), *sql_assets(catalogue)]
     # charts are drawn into the run's build folder and published with its warehouse
-    pictures = chart_assets()
+    pictures = chart_assets() if charts else []
     return [*tables, *pictures,
             build_publish_asset([key for a in [*tables, *pictures] for key in a.keys])]
 

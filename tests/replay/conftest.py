@@ -11,7 +11,6 @@ from dagster import DagsterInstance, materialize
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.definitions import project_assets
-from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import ReplayServer
 
@@ -49,11 +48,7 @@ def materialize_against(server: ReplayServer, workdir: Path,
             max_attempts=2, max_retry_seconds=2, **source_kwargs,
         ),
     }
-    assets = project_assets()
-    if not charts:  # the tables and the publish step, which then waits for the tables only
-        tables = [a for a in assets if not {k.path[0] for k in a.keys} & {"charts", "warehouse"}]
-        assets = [*tables, build_publish_asset([key for a in tables for key in a.keys])]
-    return materialize([*assets, *all_checks()], resources=resources,
+    return materialize([*project_assets(charts=charts), *all_checks()], resources=resources,
                        instance=instance, raise_on_error=False)
 
 
