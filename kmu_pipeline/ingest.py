@@ -256,10 +256,9 @@ def record_status(con, dataset: Dataset, report: IngestReport) -> None:
 
 
 def confirmed_unchanged(con, dataset: Dataset, stamp: str) -> bool:
-    """The agency's stamp is the one of the data loaded, from the same catalogue entry, and the
-    last refresh succeeded: nothing new can be asked for."""
-    if not stamp:
-        return False
+    """The agency's stamp (stated: refresh_dataset asks only then) is the one of the data
+    loaded, from the same catalogue entry, and the last refresh succeeded: nothing new can be
+    asked for."""
     last = last_load(con, dataset)
     return last.status == "ok" and last.upstream_updated == stamp and last.same_entry
 
