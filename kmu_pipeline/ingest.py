@@ -32,7 +32,7 @@ from kmu_pipeline.errors import (
     SchemaError,
     SkippedError,
 )
-from kmu_pipeline.history import record_changes
+from kmu_pipeline.history import record_changes, write_down_first_load
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import column_descriptions, create_table, model_of
 from kmu_pipeline.sources.http import HttpClient
@@ -131,11 +131,12 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
                                   f"good data had {had})", dataset=dataset.name, url=url)
         seconds["keys"] = seconds.get("keys", 0.0) + time.perf_counter() - clock
         clock = time.perf_counter()
+        # history.observations: what this load changes, read against the table it replaces
+        record_changes(con, dataset, landed, incoming)
         swap_in(con, incoming, dataset.table,
                 description=f"{dataset.title}. Source: {source.agency}, {dataset.code}, as "
                             f"delivered; trace rows via request_id -> meta.requests.",
                 column_comments=column_descriptions(model))
-        record_changes(con, dataset, landed)  # history.observations: what this load changed
     seconds["swap"] = time.perf_counter() - clock  # with the commit
     return rows
 
@@ -297,6 +298,7 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
         report.error, report.checked = exc, "changed"
         log.warning("%s", exc)
         with warehouse.connect_build(run_id) as con, transaction(con):
+            write_down_first_load(con, dataset)  # the history keeps what the table held
             create_table(con, dataset.table, model_of(dataset.model))
             record_status(con, dataset, report)
     except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)

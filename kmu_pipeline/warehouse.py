@@ -368,10 +368,11 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str,
 
 
 def comment_table(con: duckdb.DuckDBPyConnection, table: str, description: str,
-                  column_comments: Mapping[str, str]) -> None:
+                  column_comments: Mapping[str, str], kind: str = "table") -> None:
+    """Comment a table (or, kind "view", a view) and its columns."""
     # COMMENT ON takes only literals, so values go through a quoted literal, never raw text.
     if description:
-        con.execute(f"comment on table {table} is {_literal(description)}")
+        con.execute(f"comment on {kind} {table} is {_literal(description)}")
     existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
     for column, text in column_comments.items():
         if text and column in existing:

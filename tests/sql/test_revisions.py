@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from kmu_pipeline.history import HISTORY, ensure_history
+from kmu_pipeline.history import STORED, ensure_history
 from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
 
 MARCH, JULY = datetime(2026, 3, 1, 10), datetime(2026, 7, 1, 6, 30)
@@ -36,7 +36,7 @@ def revisions() -> list[tuple]:
     con = duckdb.connect()
     ensure_history(con)
     con.executemany(
-        f"insert into {HISTORY} (source, dataset, nace, unit, raw_table, request_id, {COLUMNS}) "
+        f"insert into {STORED} (source, dataset, nace, unit, raw_table, request_id, {COLUMNS}) "
         f"values ('eurostat', 'isoc_cicce_use', 'C10-S951_X_K', 'pct_enterprises', "
         f"'raw.eurostat__isoc_cicce_use', 'aaaaaaaaaaaaaaaa', {', '.join('?' * 11)})",
         HISTORY_ROWS)

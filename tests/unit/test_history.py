@@ -8,7 +8,16 @@ from datetime import datetime
 import pytest
 
 from kmu_pipeline.catalogue import load_catalogue
-from kmu_pipeline.history import HISTORY, history_key, record_changes
+from kmu_pipeline.history import (
+    FIRST_LOADS,
+    HISTORY,
+    STORED,
+    _columns,
+    ensure_history,
+    history_key,
+    record_changes,
+    write_down_first_load,
+)
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import OBSERVATION_COLUMNS, Observations, create_table
 from kmu_pipeline.warehouse import connect
@@ -23,13 +32,18 @@ def _landed(rid: str, at: str) -> Landed:
 
 
 def _load(con, rows: list[tuple], rid: str, at: str) -> int:
-    """Replace the raw table with `rows` (geo, year, value, flag, conf, LAST UPDATE) and record."""
-    create_table(con, DATASET.table, Observations)
+    """Load `rows` (geo, year, value, flag, conf, LAST UPDATE) as the load path does: into a
+    new table, record, then put it in place of the raw table."""
+    incoming = f"{DATASET.table}__incoming"
+    create_table(con, incoming, Observations)
     con.executemany(
-        f"insert into {DATASET.table} ({', '.join(OBSERVATION_COLUMNS)}) values "
+        f"insert into {incoming} ({', '.join(OBSERVATION_COLUMNS)}) values "
         f"('eurostat', 'isoc_cicce_use', 'cloud_computing', 'E_CC', '10-49', 'C10-S951_X_K', "
         f"?, 'pct_enterprises', ?, ?, ?, ?, ?, '{rid}')", rows)
-    return record_changes(con, DATASET, [_landed(rid, at)])
+    recorded = record_changes(con, DATASET, [_landed(rid, at)], incoming)
+    con.execute(f"drop table if exists {DATASET.table}")
+    con.execute(f"alter table {incoming} rename to {DATASET.table.partition('.')[2]}")
+    return recorded
 
 
 @pytest.fixture
@@ -101,7 +115,7 @@ def test_a_withdrawn_observation_that_comes_back_is_new_again(con):
 
 def test_tables_of_other_models_have_no_history(con):
     labels = load_catalogue().dataset("codelists")
-    assert record_changes(con, labels, []) == 0
+    assert record_changes(con, labels, [], f"{labels.table}__incoming") == 0
     assert not con.execute("select count(*) from duckdb_tables() where schema_name = 'history'"
                            ).fetchone()[0]
 
@@ -123,3 +137,80 @@ def test_a_broken_retrieval_record_is_refused_by_file_and_line(tmp_path):
     (folder / "history.jsonl").write_text('{"request_id": "x"}\n{"request_id": \n')
     with pytest.raises(KmuError, match=r"dataset isoc_cicce_use: .*history.jsonl line 2 is not"):
         retrievals(tmp_path, DATASET, {"aaaaaaaaaaaaaaaa"})
+
+
+def _stored(con) -> list[tuple]:
+    return con.execute(f"select geo, year, change, request_id, valid_to_retrieved is null "
+                       f"from {STORED} order by geo, year, valid_from_retrieved").fetchall()
+
+
+STAMP, MARCH = "27/02/26 23:00:00", "2026-03-01T10:00:00+00:00"
+FIRST = [("DE", 2021, 38.42, None, None, STAMP), ("DE", 2023, 43.34, None, None, STAMP),
+         ("EU27_2020", 2020, 36.1, None, None, STAMP)]
+
+
+def test_a_first_load_writes_a_row_per_request_not_a_copy_of_the_table(con):
+    assert _load(con, FIRST, "a" * 16, MARCH) == 3
+    assert _stored(con) == []
+    assert con.execute(f"select raw_table, request_id, last_update, valid_from_agency, "
+                       f"valid_from_retrieved from {FIRST_LOADS}").fetchall() == [
+        (DATASET.table, "a" * 16, STAMP, datetime(2026, 2, 27, 23), datetime(2026, 3, 1, 10))]
+    old, march = datetime(2026, 2, 27, 23), datetime(2026, 3, 1, 10)
+    assert _versions(con) == [("DE", 2021, 38.42, None, None, "new", old, None, march, None),
+                              ("DE", 2023, 43.34, None, None, "new", old, None, march, None),
+                              ("EU27_2020", 2020, 36.1, None, None, "new", old, None, march,
+                               None)]
+    # a revision writes down the version it closes and its successor, nothing else
+    revised = [FIRST[0], ("DE", 2023, 44.1, None, None, "30/06/26 23:00:00"), FIRST[2]]
+    assert _load(con, revised, "a" * 16, "2026-07-01T10:00:00+00:00") == 1
+    assert _stored(con) == [("DE", 2023, "new", "a" * 16, False),
+                            ("DE", 2023, "revised", "a" * 16, True)]
+    assert [v[2] for v in _versions(con)] == [38.42, 43.34, 44.1, 36.1]
+
+
+def test_a_first_load_whose_request_has_two_stamps_is_written_down(con):
+    rows = [FIRST[0], ("DE", 2023, 43.34, None, None, "28/02/26 09:00:00")]
+    assert _load(con, rows, "a" * 16, MARCH) == 2
+    assert con.execute(f"select count(*) from {FIRST_LOADS}").fetchone() == (0,)
+    assert [(g, y, c) for g, y, c, *_ in _stored(con)] == [("DE", 2021, "new"),
+                                                          ("DE", 2023, "new")]
+    assert [v[6] for v in _versions(con)] == [datetime(2026, 2, 27, 23),
+                                              datetime(2026, 2, 28, 9)]
+
+
+def test_an_unchanged_row_under_another_request_keeps_its_first_version(con):
+    _load(con, FIRST, "a" * 16, MARCH)
+    before = _versions(con)
+    assert _load(con, FIRST, "c" * 16, "2026-04-01T10:00:00+00:00") == 0
+    assert _versions(con) == before  # same versions, same clocks, same request
+    assert [r[3] for r in _stored(con)] == ["a" * 16] * 3
+    assert _load(con, FIRST, "c" * 16, "2026-05-01T10:00:00+00:00") == 0
+    assert _versions(con) == before
+
+
+def test_an_answer_of_no_data_keeps_the_first_load_in_the_history(con):
+    _load(con, FIRST, "a" * 16, MARCH)
+    before = _versions(con)
+    write_down_first_load(con, DATASET)          # what refresh_dataset does on NoDataError
+    create_table(con, DATASET.table, Observations)
+    assert con.execute(f"select count(*) from {DATASET.table}").fetchone() == (0,)
+    assert _versions(con) == before
+    assert con.execute(f"select count(*) from {FIRST_LOADS}").fetchone() == (0,)
+
+
+def test_a_history_table_of_the_old_layout_becomes_the_stored_versions(con):
+    """Warehouses published before first loads were kept as a view hold every version in
+    the table history.observations: the first load after the upgrade keeps them."""
+    columns = ", ".join(f"{name} {kind}" for name, (kind, _) in _columns().items())
+    con.execute(f"create schema history; create table {HISTORY} ({columns})")
+    con.execute(f"insert into {HISTORY} (source, dataset, indicator, size_class, nace, geo, "
+                f"unit, year, value, change, raw_table, request_id) values ('eurostat', "
+                f"'isoc_cicce_use', 'cloud_computing', '10-49', 'C10-S951_X_K', 'DE', "
+                f"'pct_enterprises', 2021, 38.42, 'new', '{DATASET.table}', '{'a' * 16}')")
+    ensure_history(con)
+    assert con.execute("select table_type from information_schema.tables where table_schema "
+                       "= 'history' and table_name = 'observations'").fetchone() == ("VIEW",)
+    assert con.execute(f"select geo, value from {HISTORY}").fetchall() == [("DE", 38.42)]
+    # the stored version is current: an unchanged reload adds nothing, nothing is copied
+    assert _load(con, FIRST[:1], "a" * 16, MARCH) == 0
+    assert con.execute(f"select count(*) from {STORED}").fetchone() == (1,)
