@@ -18,7 +18,7 @@ from kmu_pipeline.catalogue import CatalogueError, load_catalogue
 from kmu_pipeline.errors import KmuError
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
 from kmu_pipeline.sources.registry import adapter_for
-from kmu_pipeline.warehouse import Warehouse
+from kmu_pipeline.warehouse import RELATIONS, Warehouse
 
 log = logging.getLogger("kmu_pipeline")
 
@@ -207,7 +207,7 @@ def _report_run(warehouse: Warehouse, result) -> int:
     try:  # the run's own copy: an analyst's read-write connection cannot lock it
         statuses = con.execute("select dataset, status, checked, error from meta.dataset_status "
                                "order by 1").fetchall()
-        tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
+        tables = con.execute(f"select count(*) from ({RELATIONS})").fetchone()[0]
     finally:
         con.close()
     stale = [(dataset, error) for dataset, status, _, error in statuses if status == "stale"]
@@ -255,8 +255,8 @@ def cmd_datasets(_: argparse.Namespace) -> int:
 
 def cmd_tables(args: argparse.Namespace) -> int:
     with Warehouse(args.warehouse).read() as con:
-        rows = con.execute("select schema_name || '.' || table_name, estimated_size, comment "
-                           "from duckdb_tables() order by 1").fetchall()
+        rows = con.execute(f"select schema_name || '.' || name, coalesce(estimated_size::varchar, "
+                           f"kind), comment from ({RELATIONS}) order by 1").fetchall()
     for name, size, comment in rows:
         print(f"{name:45} {size:>9}  {(comment or '')[:70]}")
     return 0

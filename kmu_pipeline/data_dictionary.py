@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-_TABLES = ("select schema_name, table_name, comment from duckdb_tables() "
-           "where not internal order by schema_name, table_name")
+from kmu_pipeline.warehouse import RELATIONS
+
+_TABLES = f"select schema_name, name, comment from ({RELATIONS}) order by schema_name, name"
 _COLUMNS = ("select column_name, data_type, comment from duckdb_columns() "
             "where schema_name = ? and table_name = ? order by column_index")
 
@@ -17,7 +18,8 @@ def _cell(text: str | None) -> str:
 
 
 def render(path: Path | str) -> str:
-    """Markdown listing every schema.table with its comment and every column's type and comment."""
+    """Markdown listing every table and view with its comment and every column's type and
+    comment."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         lines = ["# Data dictionary", "",
@@ -37,9 +39,8 @@ def missing_comments(path: Path | str) -> list[str]:
     """schema.table and schema.table.column names that have no comment."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute("select schema_name || '.' || table_name from duckdb_tables() "
-                             "where not internal and coalesce(comment, '') = '' "
-                             "order by 1").fetchall()
+        tables = con.execute(f"select schema_name || '.' || name from ({RELATIONS}) "
+                             f"where coalesce(comment, '') = '' order by 1").fetchall()
         columns = con.execute("select schema_name || '.' || table_name || '.' || column_name "
                               "from duckdb_columns() where not internal "
                               "and coalesce(comment, '') = '' order by 1").fetchall()

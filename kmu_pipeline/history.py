@@ -258,7 +258,8 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: Ite
         select h.* exclude (replaced, is_first_load)
         from _current h join _incoming i using ({keys})
         where h.is_first_load and h.value is not distinct from i.value
-          and h.flag is not distinct from i.flag and h.conf_status is not distinct from i.conf_status
+          and h.flag is not distinct from i.flag
+          and h.conf_status is not distinct from i.conf_status
           and (h.request_id <> i.request_id or h.indicator_code is distinct from i.indicator_code)
     """)
     appended = con.execute("select count(*) from _changes").fetchone()[0]

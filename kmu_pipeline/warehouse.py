@@ -73,6 +73,13 @@ def duckdb_config(**overrides: str) -> dict[str, str]:
 # row group costs a query nothing measurable.
 BUILD_SETTINGS = {"max_vacuum_tasks": "0"}
 
+# Every table and view an analyst can query (history.observations is a view): schema, name,
+# kind, comment and DuckDB's estimate of its rows (NULL for a view).
+RELATIONS = ("select schema_name, table_name as name, 'table' as kind, comment, estimated_size "
+             "from duckdb_tables() where not internal union all "
+             "select schema_name, view_name, 'view', comment, null from duckdb_views() "
+             "where not internal")
+
 
 # DuckDB 2.0 creates files in storage formats numbered 69 and up, which no DuckDB 1.x client
 # opens: the 1.5.6 CLI says "we can only read versions between 64 and 68" (2026-12, issue 15).
