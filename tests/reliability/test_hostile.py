@@ -142,7 +142,13 @@ ALLOWED_IN_SQL = {
     "harmonise_sql(header)", "observations_sql(header, strict=True)",
     "', '.join(spec.joint)",  # validation.py: the model's column names
     "seed.schema",  # sql_models.py: always `seeds`, the folder the seed CSVs live in
-    "HISTORY", "CURRENT_VERSIONS",  # history.py: the history table's name, fixed SQL
+    # history.py: the history's view and tables, fixed SQL, the model's key columns and a
+    # catalogue table name (catalogue names are [a-z0-9_]); the answer's request ids and
+    # retrieval times go in as parameters ($ids, $times)
+    "HISTORY", "STORED", "FIRST_LOADS", "STAMP", "retrieved", "temp",
+    "STORED.partition('.')[2]", "', '.join(history_key())", "_first_load_versions(dataset.table)",
+    "RELATIONS",  # warehouse.py: the fixed query listing tables and views
+    "kind",  # warehouse.comment_table: "table" or "view", from the code
     "column_type",  # warehouse.ensure_layout: a model's type, schemas.duckdb_type's fixed set
 }
 
