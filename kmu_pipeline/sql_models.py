@@ -6,6 +6,9 @@ No ref(), no hand-kept list: a model that names a table nobody builds fails at l
 The runner wraps each select as `create or replace table` in a transaction and writes the
 leading block comment and trailing column comments with COMMENT ON.
 
+Two models are generated from the catalogue instead: staging.observations, the union of its
+observation tables, and staging.sources, its sources with the scope models select them by.
+
 Reference tables (the EU members, the DESI method, the article's figure list) are seeds:
 dbt_like_sql/seeds/<table>.csv, loaded as `seeds.<table>` before the models that read them, with
 a sidecar <table>.toml giving the table description and each column's type and comment.
