@@ -17,6 +17,9 @@ from types import MappingProxyType
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 SIZE_CLASSES = ("0-9", "10-49", "50-249", "250+", "10-249", "0-249", "10+", "0+")
+# What a source's figures cover, the role models and charts select it by (never by its name):
+# eu = every EU member state by one method, national = one country's statistics office
+SCOPES = ("eu", "national")
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -27,12 +30,14 @@ class CatalogueError(ValueError):
 @dataclass(frozen=True)
 class Source:
     """An upstream agency: its default base URL, the env var that overrides it, the name
-    charts cite it by, and (Eurostat) the dimension order of its series keys."""
+    charts cite it by, its scope (SCOPES) and (Eurostat) the dimension order of its series
+    keys."""
 
     name: str
     base_url: str
     base_url_env: str
     agency: str
+    scope: str
     dimensions: tuple[str, ...] = ()
     # (warn, fail) days since a raw table's last materialisation: the release rhythm; None for
     # a closed edition that is never republished
@@ -165,7 +170,7 @@ def parse_catalogue(text: str) -> Catalogue:
         _refuse_unknown(spec, _SOURCE_KEYS, f"catalogue source {name!r}")
         sources[name] = Source(name=name, base_url=spec["base_url"].rstrip("/"),
                                base_url_env=spec["base_url_env"],
-                               agency=spec.get("agency", name),
+                               agency=spec.get("agency", name), scope=_scope(spec, name),
                                dimensions=tuple(spec.get("dimensions", ())),
                                freshness=_freshness(spec, name))
     maps = doc.get("maps", {})
@@ -175,6 +180,17 @@ def parse_catalogue(text: str) -> Catalogue:
     if dupes:
         raise CatalogueError(f"duplicate dataset names in catalogue: {dupes}")
     return Catalogue(sources=_frozen(sources), datasets=datasets)
+
+
+def _scope(spec: dict, name: str) -> str:
+    """The source's scope, stated: a missing one would make every model that selects by scope
+    drop the source's rows without a word."""
+    if "scope" not in spec:
+        raise CatalogueError(f"catalogue source {name!r}: no scope; it takes one of {SCOPES}")
+    if spec["scope"] not in SCOPES:
+        raise CatalogueError(f"catalogue source {name!r}: scope {spec['scope']!r} is not one "
+                             f"of {SCOPES}")
+    return spec["scope"]
 
 
 def _freshness(spec: dict, name: str) -> tuple[int, int] | None:

@@ -6,6 +6,9 @@ No ref(), no hand-kept list: a model that names a table nobody builds fails at l
 The runner wraps each select as `create or replace table` in a transaction and writes the
 leading block comment and trailing column comments with COMMENT ON.
 
+Two models are generated from the catalogue instead: staging.observations, the union of its
+observation tables, and staging.sources, its sources with the scope models select them by.
+
 Reference tables (the EU members, the DESI method, the article's figure list) are seeds:
 dbt_like_sql/seeds/<table>.csv, loaded as `seeds.<table>` before the models that read them, with
 a sidecar <table>.toml giving the table description and each column's type and comment.
@@ -34,6 +37,7 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "dbt_like_sql"
 SEEDS = "seeds"
 _LEADING_COMMENT = re.compile(r"^\s*/\*(.*?)\*/", re.S)
 OBSERVATIONS = "staging.observations"
+SOURCES = "staging.sources"
 
 
 class SqlModelError(ValueError):
@@ -48,6 +52,8 @@ class SqlModel:
     depends_on: tuple[str, ...] = ()
     column_comments: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    # a generated model's values, bound to its SQL's $name parameters when it runs
+    parameters: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def schema(self) -> str:
@@ -56,6 +62,12 @@ class SqlModel:
     @property
     def name(self) -> str:
         return self.table.split(".")[1]
+
+    @property
+    def definition(self) -> tuple[str, ...]:
+        """What the table is made of: its SQL and the values bound to it."""
+        return (self.sql, *(f"{name}={values!r}" for name, values in
+                            sorted(self.parameters.items())))
 
 
 @dataclass(frozen=True)
@@ -156,9 +168,35 @@ def observations_model(catalogue: Catalogue) -> SqlModel:
     return replace(model, column_comments=column_descriptions(Observations))
 
 
+def sources_model(catalogue: Catalogue) -> SqlModel:
+    """The catalogue's sources with their scope: generated, so that models select sources by
+    the role of their figures and a source's name is spelled in the catalogue only."""
+    sources = list(catalogue.sources.values())
+    return replace(model_from_sql(SOURCES, _SOURCES_SQL), column_comments=_SOURCES_COLUMNS,
+                   parameters={"source": [s.name for s in sources],
+                               "agency": [s.agency for s in sources],
+                               "scope": [s.scope for s in sources]})
+
+
+_SOURCES_SQL = """\
+/* The catalogue's sources, one row each: the agency charts cite and the scope of its figures.
+Models select sources by scope, never by name. */
+select
+    unnest(cast($source as varchar[])) as source,
+    unnest(cast($agency as varchar[])) as agency,
+    unnest(cast($scope as varchar[])) as scope
+"""
+_SOURCES_COLUMNS = {
+    "source": "catalogue source, as in every table's source column",
+    "agency": "the agency's name as charts cite it",
+    "scope": "eu: every EU member state by one method; national: one country's national "
+             "statistics office",
+}
+
+
 def discover_models(catalogue: Catalogue, sql_dir: Path = SQL_DIR) -> list[SqlModel]:
     """All models, checked: every dependency is a raw table, a seed or another model."""
-    models = [observations_model(catalogue)]
+    models = [observations_model(catalogue), sources_model(catalogue)]
     for path in sorted(Path(sql_dir).glob("*/*.sql")):
         models.append(model_from_sql(f"{path.parent.name}.{path.stem}", path.read_text(), path))
     known = {m.table for m in models} | {ds.table for ds in catalogue.datasets}
@@ -184,6 +222,6 @@ def run_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     con.execute(f"create schema if not exists {model.schema}")
     if HISTORY in find_tables(model.sql):  # empty until an observation table's first load
         ensure_history(con)
-    return replace_table(con, model.table, model.sql, description=model.description,
-                         column_comments=model.column_comments)
+    return replace_table(con, model.table, model.sql, model.parameters or None,
+                         description=model.description, column_comments=model.column_comments)
 

@@ -1,4 +1,4 @@
-/* The values behind the article's Abb. 2 (digital integration of SMEs by size class) and Abb. 3 (framework conditions by size class): Germany, per indicator and size class 0-9, 10-49, 50-249 and the SME total 0-249, every survey year. Destatis (GENESIS 52911-0003, the article's source) where it publishes the value, Eurostat otherwise; the source column says which. */
+/* The values behind the article's Abb. 2 (digital integration of SMEs by size class) and Abb. 3 (framework conditions by size class): Germany, per indicator and size class 0-9, 10-49, 50-249 and the SME total 0-249, every survey year. Destatis (GENESIS 52911-0003, the article's source: the national statistics office, scope national in staging.sources) where it publishes the value, Eurostat otherwise; the source column says which. */
 with observations as (
     select * from staging.observations
 ),
@@ -11,16 +11,22 @@ headline_nace as (
     select * from seeds.headline_nace
 ),
 
+sources as (
+    select * from staging.sources
+),
+
 candidates as (
     select
         f.figure, f.position, f.indicator, f.label_de, f.label_en, o.size_class, o.year, o.unit, o.value,
-        o.flag, o.conf_status, o.source, o.dataset,
+        o.flag, o.conf_status, o.source, o.dataset, s.scope,
         row_number() over (
             partition by f.figure, f.indicator, o.size_class, o.year
-            order by o.source = 'genesis' desc, o.unit
+            order by s.scope = 'national' desc, o.unit
         ) as preference
     from figures as f
     inner join observations as o on o.indicator = f.indicator
+    -- scope national is Destatis here (Germany's office): is_flagged reads its flag vocabulary
+    inner join sources as s on o.source = s.source
     -- the headline NACE from the seed stg_headline_shares reads too: this mart also needs the
     -- dataset and conf_status of each value, which the headline slice does not carry
     inner join headline_nace as h on o.nace = h.nace
@@ -39,13 +45,13 @@ final as (
         unit,         -- pct_enterprises, pct_employed or pct_recruiting_enterprises
         value,        -- share, %
         flag,         -- source flag, verbatim (a value without a number keeps its sign here)
-        flag is not null and not (source = 'genesis' and flag = 'e')
+        flag is not null and not (scope = 'national' and flag = 'e')
             as is_flagged,  -- the flag qualifies the value (Destatis 'e' means final and does not)
         value is null and conf_status is not null
             as is_confidential,  -- withheld as confidential (Eurostat CONF_STATUS), not missing
         source,       -- genesis (Destatis, preferred) or eurostat
         dataset,      -- catalogue dataset the value came from (its code is the source's table)
-        source <> 'genesis' as is_destatis_missing  -- Eurostat stands in: Destatis has no row
+        scope <> 'national' as is_destatis_missing  -- Eurostat stands in: Destatis has no row
     from candidates
     where preference = 1
 )

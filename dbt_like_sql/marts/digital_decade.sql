@@ -1,10 +1,14 @@
-/* Digital Decade 2030 monitor (Decision (EU) 2022/2481, Article 4: more than 90 % of SMEs with at least a basic level of digital intensity; 75 % of enterprises using cloud computing, big data or artificial intelligence). Per target, country, size class and survey year (Eurostat only): the share, its 2030 target, the distance in points, the pace observed since the previous comparable wave (same Eurostat indicator code), the pace needed from that year to reach the target by 2030, whether on course, the year the target is reached at the observed pace, the rank among the 27 member states and the best member state. A change of indicator code between consecutive waves of one target (DII variable sets E_DI3_GELO / E_DI4_GELO; big data E_BDA -> data analytics E_DA) is a break: marked, and the pace is never computed across it. Cloud is the Digital Decade KPI isoc_cicce_use E_CC1_SI (sophisticated or intermediate cloud services, from the 2021 wave), not the article's broader E_CC (any cloud service), which is not part of the target series. Each size class is held to the target; the Decision's population is the SMEs (10-249) for digital intensity and all enterprises (10+) for the take-up target. Flags and confidentiality carried verbatim. */
+/* Digital Decade 2030 monitor (Decision (EU) 2022/2481, Article 4: more than 90 % of SMEs with at least a basic level of digital intensity; 75 % of enterprises using cloud computing, big data or artificial intelligence). Per target, country, size class and survey year, from the sources that cover every member state by one method only (scope eu in staging.sources: Eurostat; a national office's figures are left out, as they rank against no other member): the share, its 2030 target, the distance in points, the pace observed since the previous comparable wave (same Eurostat indicator code), the pace needed from that year to reach the target by 2030, whether on course, the year the target is reached at the observed pace, the rank among the 27 member states and the best member state. A change of indicator code between consecutive waves of one target (DII variable sets E_DI3_GELO / E_DI4_GELO; big data E_BDA -> data analytics E_DA) is a break: marked, and the pace is never computed across it. Cloud is the Digital Decade KPI isoc_cicce_use E_CC1_SI (sophisticated or intermediate cloud services, from the 2021 wave), not the article's broader E_CC (any cloud service), which is not part of the target series. Each size class is held to the target; the Decision's population is the SMEs (10-249) for digital intensity and all enterprises (10+) for the take-up target. Flags and confidentiality carried verbatim. */
 with observations as (
     select * from staging.observations
 ),
 
 ranking as (
     select * from marts.adoption_ranking
+),
+
+sources as (
+    select * from staging.sources
 ),
 
 targets as (
@@ -37,12 +41,13 @@ targets as (
 
 shares as (
     select
-        t.target, o.indicator, o.indicator_code, o.dataset, o.geo, o.size_class, o.year,
-        o.value, o.flag, o.conf_status, cast(t.target_pct as double) as target_pct,
+        t.target, o.indicator, o.indicator_code, o.source, o.dataset, o.geo, o.size_class,
+        o.year, o.value, o.flag, o.conf_status, cast(t.target_pct as double) as target_pct,
         t.target_is_strict, t.target_text
     from observations as o
     inner join targets as t on o.indicator = t.indicator
-    where o.source = 'eurostat' and o.unit = 'pct_enterprises' and o.nace = 'C10-S951_X_K'
+    where o.source in (select source from sources where scope = 'eu')
+        and o.unit = 'pct_enterprises' and o.nace = 'C10-S951_X_K'
 ),
 
 waves as (
@@ -57,9 +62,13 @@ waves as (
     from shares as s
     where s.value is not null
     window
-        series as (partition by s.target, s.geo, s.size_class order by s.year, s.indicator_code),
+        series as (
+            partition by s.source, s.target, s.geo, s.size_class
+            order by s.year, s.indicator_code
+        ),
         same_code as (
-            partition by s.target, s.indicator_code, s.geo, s.size_class order by s.year
+            partition by s.source, s.target, s.indicator_code, s.geo, s.size_class
+            order by s.year
         )
 ),
 
@@ -130,13 +139,14 @@ final as (
         r.ranked_members_count,        -- member states ranked (27 when every member published a value)
         r.best_geo,                    -- member state(s) with the highest share (ties joined by +)
         r.best_value,                  -- the highest member-state share, %
-        r.eu_value                     -- EU27_2020 aggregate for the same year and size class, %
+        r.eu_value,                    -- EU27_2020 aggregate for the same year and size class, %
+        s.source                       -- catalogue source of the share (scope eu in staging.sources)
     from shares as s
     left join projected as p
-        on s.target = p.target and s.indicator_code = p.indicator_code and s.geo = p.geo
-        and s.size_class = p.size_class and s.year = p.year
+        on s.source = p.source and s.target = p.target and s.indicator_code = p.indicator_code
+        and s.geo = p.geo and s.size_class = p.size_class and s.year = p.year
     left join ranking as r
-        on r.source = 'eurostat' and s.indicator = r.indicator and r.unit = 'pct_enterprises'
+        on r.source = s.source and s.indicator = r.indicator and r.unit = 'pct_enterprises'
         and s.size_class = r.size_class and s.year = r.year and s.geo = r.geo
 )
 

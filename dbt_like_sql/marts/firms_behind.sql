@@ -3,11 +3,16 @@ with observations as (
     select * from staging.observations
 ),
 
+sources as (
+    select * from staging.sources
+),
+
 register as (
+    -- the national statistics office's register (scope national in staging.sources)
     select size_class, year as register_year, sum(value) as enterprises
     from observations
-    where source = 'genesis' and indicator = 'enterprises' and unit = 'enterprises_count'
-        and geo = 'DE'
+    where source in (select source from sources where scope = 'national')
+        and indicator = 'enterprises' and unit = 'enterprises_count' and geo = 'DE'
     group by all
 ),
 

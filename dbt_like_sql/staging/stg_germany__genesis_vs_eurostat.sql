@@ -1,18 +1,26 @@
-/* Germany in both sources: Destatis (GENESIS 52911) and Eurostat values side by side wherever both publish the same indicator, size class, unit and year, with their difference. They differ by definition (Eurostat's headline aggregate C10-S951_X_K leaves out the financial sector, Destatis publishes the total economy) and by rounding (the Destatis figures are whole percent); the check stg_germany_sources_agree warns when they are far apart. */
+/* Germany in both sources: Destatis (GENESIS 52911) and Eurostat values side by side wherever both publish the same indicator, size class, unit and year, with their difference. The two are told apart by their scope (staging.sources): the national statistics office's values and those of the survey of every EU member state. They differ by definition (Eurostat's headline aggregate C10-S951_X_K leaves out the financial sector, Destatis publishes the total economy) and by rounding (the Destatis figures are whole percent); the check stg_germany_sources_agree warns when they are far apart. */
 with observations as (
     select * from staging.observations
 ),
 
-genesis as (
-    select dataset, indicator, size_class, unit, year, value, flag
-    from observations
-    where source = 'genesis' and geo = 'DE' and nace = 'TOTAL'
+sources as (
+    select * from staging.sources
 ),
 
-eurostat as (
+national as (
+    -- Destatis: the total economy
     select dataset, indicator, size_class, unit, year, value, flag
     from observations
-    where source = 'eurostat' and geo = 'DE' and nace = 'C10-S951_X_K'
+    where source in (select source from sources where scope = 'national')
+        and geo = 'DE' and nace = 'TOTAL'
+),
+
+eu_survey as (
+    -- Eurostat: the headline aggregate without the financial sector
+    select dataset, indicator, size_class, unit, year, value, flag
+    from observations
+    where source in (select source from sources where scope = 'eu')
+        and geo = 'DE' and nace = 'C10-S951_X_K'
 ),
 
 final as (
@@ -28,8 +36,8 @@ final as (
         e.flag as eurostat_flag,                     -- Eurostat flag, verbatim
         e.dataset as eurostat_dataset,               -- catalogue dataset of the Eurostat value
         round(g.value - e.value, 2) as difference    -- Destatis minus Eurostat, in unit (points for shares)
-    from genesis as g
-    inner join eurostat as e
+    from national as g
+    inner join eu_survey as e
         on g.indicator = e.indicator
         and g.size_class = e.size_class
         and g.unit = e.unit

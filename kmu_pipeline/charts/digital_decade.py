@@ -28,7 +28,7 @@ def digital_decade(con: duckdb.DuckDBPyConnection, path: Path,
     break); a target without data in the warehouse is named under the chart.
     """
     data = con.execute(
-        "select 'eurostat' as source, dataset, target, indicator_code, geo, size_class, year, "
+        "select source, dataset, target, indicator_code, geo, size_class, year, "
         "value, flag, target_pct, best_geo, best_value, has_break from marts.digital_decade "
         "where geo in ('DE', 'EU27_2020') and value is not null and size_class in "
         "(select unnest(?)) order by target, size_class, geo, year", [list(DD_SIZES)]).fetchdf()

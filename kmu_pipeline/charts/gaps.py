@@ -17,26 +17,32 @@ LINE_COLOURS = {"DE": "#08519c", "EU27_2020": "#fd8d3c"}
 SMALL, LARGE = ("10-49", "#6baed6"), ("250+", "#08519c")
 
 
-def _provenance(source: str, indicator: str, mart: str, run_id: str | None) -> Provenance:
-    """The catalogue datasets that deliver `indicator` from `source`, cited and watched."""
-    rows = [(ds.source, ds.name) for ds in load_catalogue().datasets
-            if ds.source == source and indicator in ds.indicators.values()]
-    line, raw = cited_tables(pd.DataFrame(rows or [(source, "")], columns=["source", "dataset"]))
+def _provenance(scope: str, indicator: str, mart: str, run_id: str | None) -> Provenance:
+    """The catalogue datasets that deliver `indicator` from the sources of `scope`, cited and
+    watched; without one, the sources of that scope whose observations the mart holds."""
+    catalogue = load_catalogue()
+    observed = [ds for ds in catalogue.of_model("observations")
+                if catalogue.sources[ds.source].scope == scope]
+    rows = [(ds.source, ds.name) for ds in observed if indicator in ds.indicators.values()]
+    rows = rows or sorted({(ds.source, "") for ds in observed})
+    line, raw = cited_tables(pd.DataFrame(rows, columns=["source", "dataset"]))
     return Provenance(line, mart, run_id, raw)
 
 
 def gap_trend(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
-              source: str = "eurostat", geos: tuple[str, ...] = ("DE", "EU27_2020"),
+              scope: str = "eu", geos: tuple[str, ...] = ("DE", "EU27_2020"),
               run_id: str | None = None) -> pd.DataFrame:
-    """Large-vs-small gap in percentage points over the survey years, one line per country.
+    """Large-vs-small gap in percentage points over the survey years, one line per country,
+    from the sources of `scope` (staging.sources; eu: the survey of every member state).
 
     Flagged gaps are drawn as open circles with their flags; a country without a gap in any
     year and a series with a single survey wave are named on the chart.
     """
     data = con.execute(
         "select geo, year, small_pct, large_pct, large_vs_small_pp, flags "
-        "from marts.adoption_gaps where indicator = ? and source = ? and geo in "
-        "(select unnest(?)) order by geo, year", [indicator, source, list(geos)]).fetchdf()
+        "from marts.adoption_gaps where indicator = ? and source in "
+        "(select source from staging.sources where scope = ?) and geo in "
+        "(select unnest(?)) order by geo, year", [indicator, scope, list(geos)]).fetchdf()
     plotted = data[data["large_vs_small_pp"].notna()]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for geo, rows in plotted.groupby("geo"):
@@ -63,7 +69,7 @@ def gap_trend(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
         ax.set_xticks(sorted(set(plotted["year"])))
     notes = _trend_notes(plotted, geos)
     data.attrs["chart_metadata"] = finish(
-        fig, con, path, _provenance(source, indicator, "marts.adoption_gaps", run_id), title,
+        fig, con, path, _provenance(scope, indicator, "marts.adoption_gaps", run_id), title,
         notes)
     return data
 
@@ -79,21 +85,23 @@ def _trend_notes(plotted: pd.DataFrame, geos: tuple[str, ...]) -> list[str]:
 
 
 def gap_panels(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
-               source: str = "eurostat", run_id: str | None = None) -> pd.DataFrame:
+               scope: str = "eu", run_id: str | None = None) -> pd.DataFrame:
     """Small multiples: one panel per member state (and the EU-27 first) with the share of
-    small (10-49) and of large (250+) firms over the years; the shaded band is the gap.
+    small (10-49) and of large (250+) firms over the years, from the sources of `scope`; the
+    shaded band is the gap.
 
     Member states without a value are named under the chart; with no value at all the chart
     says so in its middle instead of drawing empty frames.
     """
     data = con.execute(
         "select geo, year, unit, small_pct, large_pct, large_vs_small_pp, flags "
-        "from marts.adoption_gaps where indicator = ? and source = ? and (geo = 'EU27_2020' or "
+        "from marts.adoption_gaps where indicator = ? and source in "
+        "(select source from staging.sources where scope = ?) and (geo = 'EU27_2020' or "
         "geo in (select geo from seeds.eu_members)) and (small_pct is not null or large_pct "
-        "is not null) order by geo, year", [indicator, source]).fetchdf()
+        "is not null) order by geo, year", [indicator, scope]).fetchdf()
     members = [g for (g,) in con.execute("select geo from seeds.eu_members").fetchall()]
     name = INDICATOR_NAMES.get(indicator, indicator)
-    provenance = _provenance(source, indicator, "marts.adoption_gaps", run_id)
+    provenance = _provenance(scope, indicator, "marts.adoption_gaps", run_id)
     title = f"{name}: kleine und große Unternehmen je Mitgliedstaat"
     geos = sorted(set(data["geo"]), key=lambda g: (g != "EU27_2020", country(g)))
     if not geos:

@@ -51,7 +51,7 @@ def build_sql_asset(model: SqlModel, raw_tables: tuple[str, ...] = ()) -> Assets
     deps = sorted(set(model.depends_on) | set(raw_tables))
     return _table_asset(model.table, [table_key(t) for t in deps], model.description,
                         "sql", str(model.path.name) if model.path else "generated from catalogue",
-                        code_version(model.sql), lambda con: run_model(con, model))
+                        code_version(*model.definition), lambda con: run_model(con, model))
 
 
 def build_seed_asset(seed: Seed) -> AssetsDefinition:

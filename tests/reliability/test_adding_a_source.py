@@ -36,6 +36,7 @@ CATALOGUE = """
 base_url = "https://toystat.example/api"
 base_url_env = "KMU_TOYSTAT_BASE_URL"
 agency = "Toy Statistics Office"
+scope = "national"
 freshness = { warn_days = 40, fail_days = 400 }
 
 [[datasets]]

@@ -6,7 +6,8 @@ import duckdb
 from PIL import Image
 
 from kmu_pipeline import charts
-from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model
+from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.sql_models import SQL_DIR, model_from_sql, run_model, sources_model
 from tests.sql.marts import mart_warehouse
 
 ROWS = [  # source, dataset, indicator, size_class, year, value, flag
@@ -76,6 +77,8 @@ GAPS = [  # geo, year, small_pct, large_pct, flags
 def _gaps(rows=GAPS) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema marts")
+    con.execute("create schema staging")
+    run_model(con, sources_model(load_catalogue()))  # the chart picks its sources by scope
     con.execute("create table marts.adoption_gaps (source varchar, indicator varchar, "
                 "geo varchar, unit varchar, year integer, small_pct double, large_pct double, "
                 "large_vs_small_pp double, flags varchar)")
@@ -132,3 +135,12 @@ def test_a_flag_with_dollar_signs_is_printed_not_parsed_as_mathtext(tmp_path):
     con = _warehouse([("eurostat", "isoc_ciweb", "website", "10-49", 2020, 87.4, "$$")])
     data = charts.article_figure(con, "abb2", tmp_path / "abb2.png")
     assert data["flag"].tolist() == ["$$"] and (tmp_path / "abb2.png").stat().st_size > 0
+
+
+def test_gap_trend_reads_the_sources_of_its_scope_and_cites_them(tmp_path):
+    data = charts.gap_trend(_gaps(), "cloud_computing", tmp_path / "national.png",
+                            scope="national")
+    assert data.empty  # every row of the mart is the EU survey's
+    assert Image.open(tmp_path / "national.png").text["Source"] == (
+        "Quelle: Statistisches Bundesamt, GENESIS 52911-0003 52911-0001 (kmu-pipeline: "
+        "marts.adoption_gaps)")

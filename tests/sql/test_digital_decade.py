@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
+from kmu_pipeline.catalogue import Catalogue
 from tests.sql.marts import mart_warehouse
 
 DII, CC = "digital_intensity_basic", "cloud_sophisticated_intermediate"
@@ -37,7 +38,7 @@ COLUMNS = ("distance_pp, target_reached, previous_year, has_break, comparable_ye
            "pace_observed_pp_per_year, pace_needed_pp_per_year, is_on_course, projected_year")
 
 
-def _build(rows=ROWS) -> duckdb.DuckDBPyConnection:
+def _build(rows=ROWS, catalogue: Catalogue | None = None) -> duckdb.DuckDBPyConnection:
     return mart_warehouse(
         "source varchar, dataset varchar default 'x', indicator varchar, "
         "indicator_code varchar, size_class varchar, nace varchar default 'C10-S951_X_K', "
@@ -45,7 +46,8 @@ def _build(rows=ROWS) -> duckdb.DuckDBPyConnection:
         "flag varchar, conf_status varchar",
         "insert into staging.observations (source, indicator, indicator_code, size_class, geo, "
         "year, value, flag, conf_status) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows, ["staging.stg_eu_members", "marts.adoption_ranking", "marts.digital_decade"])
+        rows, ["staging.stg_eu_members", "marts.adoption_ranking", "marts.digital_decade"],
+        catalogue)
 
 
 def _by(con, target: str) -> dict:

@@ -13,6 +13,7 @@ HEAD = """
 [sources.eurostat]
 base_url = "https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1"
 base_url_env = "KMU_TEST_EUROSTAT_URL"
+scope = "eu"
 dimensions = ["freq", "size_emp", "nace_r2", "indic_is", "unit", "geo"]
 [maps.sizes]
 "10-49" = "10-49"
@@ -49,6 +50,11 @@ def test_release_rhythm_is_the_sources_freshness():
     assert parse_catalogue(with_window).sources["eurostat"].freshness == (30, 90)
 
 
+def test_each_source_states_the_scope_of_its_figures():
+    assert {name: s.scope for name, s in load_catalogue().sources.items()} == {
+        "eurostat": "eu", "genesis": "national", "desi": "eu"}
+
+
 def test_base_url_comes_from_the_environment(monkeypatch):
     cat = parse_catalogue(HEAD + ENTRY.format(name="cloud", size_map="sizes"))
     monkeypatch.setenv("KMU_TEST_EUROSTAT_URL", "http://127.0.0.1:1/eurostat")
@@ -74,6 +80,11 @@ def test_base_url_comes_from_the_environment(monkeypatch):
     (HEAD.replace("[maps.sizes]", "freshness = { warn_days = 400, fail_days = 62 }\n[maps.sizes]")
      + ENTRY.format(name="a", size_map="sizes"),
      "warn_days (400) must be positive and below fail_days (62)"),
+    # the models select sources by scope: a wrong or missing one would drop its rows silently
+    (HEAD.replace('scope = "eu"', 'scope = "europe"') + ENTRY.format(name="a", size_map="sizes"),
+     "catalogue source 'eurostat': scope 'europe' is not one of ('eu', 'national')"),
+    (HEAD.replace('scope = "eu"\n', "") + ENTRY.format(name="a", size_map="sizes"),
+     "catalogue source 'eurostat': no scope; it takes one of ('eu', 'national')"),
 ])
 def test_inconsistent_entries_are_refused(text, message):
     with pytest.raises(CatalogueError, match=re.escape(message)):

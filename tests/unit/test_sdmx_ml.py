@@ -18,6 +18,7 @@ CATALOGUE = """
 [sources.eurostat]
 base_url = "http://example.invalid"
 base_url_env = "X"
+scope = "eu"
 [[datasets]]
 name = "isoc_test"
 source = "eurostat"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import load_catalogue, parse_catalogue
 from kmu_pipeline.sql_models import (
+    SOURCES,
     SqlModelError,
     discover_models,
     discover_seeds,
@@ -15,6 +16,7 @@ from kmu_pipeline.sql_models import (
     model_from_sql,
     run_model,
     seed_from_files,
+    sources_model,
 )
 
 SQL = """/* Cloud by size. */
@@ -56,6 +58,24 @@ def test_run_model_creates_table_with_comments():
                        ).fetchone() == ("Cloud by size.",)
     assert con.execute("select comment from duckdb_columns() where table_name = 'cloud' "
                        "and column_name = 'cloud_pct'").fetchone() == ("share of enterprises, %",)
+
+
+def test_staging_sources_is_the_catalogues_sources_with_their_scope():
+    catalogue = parse_catalogue(
+        '[sources.o_brien]\nbase_url = "http://x"\nbase_url_env = "X"\nscope = "national"\n'
+        "agency = \"O'Brien's office\"\n")
+    model = sources_model(catalogue)
+    assert model.table == SOURCES and model.depends_on == ()  # reads no table: built every run
+    con = duckdb.connect()
+    con.execute("create schema staging")
+    assert run_model(con, model) == 1
+    # values are bound as parameters, never spliced into the SQL
+    assert con.execute(f"select * from {SOURCES}").fetchall() == [
+        ("o_brien", "O'Brien's office", "national")]
+    assert "o_brien" not in model.sql and "o_brien" in " ".join(model.definition)
+    comments = con.execute("select count(*) from duckdb_columns() where table_name = 'sources' "
+                           "and coalesce(comment, '') <> ''").fetchone()[0]
+    assert comments == 3 and model.description
 
 
 SIDECAR = """description = "Weights."
