@@ -51,7 +51,7 @@ def bench_catalogue(names: list[str]) -> Catalogue:
     """The project's Eurostat source plus one bench entry per name, built by parse_catalogue."""
     source = load_catalogue().sources["eurostat"]
     lines = ["[sources.eurostat]", f'base_url = "{source.base_url}"',
-             f'base_url_env = "{source.base_url_env}"',
+             f'base_url_env = "{source.base_url_env}"', f'scope = "{source.scope}"',
              f"dimensions = {list(source.dimensions)!r}".replace("'", '"'), ""]
     indicators = ", ".join(f'{k} = "{v}"' for k, v in indicator_codes().items())
     sizes = ", ".join(f'"{k}" = "{v}"' for k, v in zip(
