@@ -148,9 +148,9 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
     _define_view(con)
 
 
-def _first_load_versions(table: str, rows: str | None = None) -> str:
-    """The versions a table's first load still holds: its rows (of `rows`, default the table)
-    with no version written down, under that load's requests and clocks."""
+def _first_load_versions(table: str) -> str:
+    """The versions a table's first load still holds: its rows with no version written down,
+    under that load's requests and clocks."""
     keys = history_key()
     return f"""
         select {', '.join(f'o.{k}' for k in keys)}, o.indicator_code,
@@ -158,7 +158,7 @@ def _first_load_versions(table: str, rows: str | None = None) -> str:
                o.conf_status, 'new' as change, f.last_update, f.valid_from_agency,
                null::timestamp as valid_to_agency, f.valid_from_retrieved,
                null::timestamp as valid_to_retrieved, f.raw_table, o.request_id
-        from {rows or table} o
+        from {table} o
         join {FIRST_LOADS} f on f.raw_table = '{table}' and f.request_id = o.request_id
         anti join (select {', '.join(keys)} from {STORED} where raw_table = '{table}') s
             using ({', '.join(keys)})
@@ -176,7 +176,9 @@ def _define_view(con: duckdb.DuckDBPyConnection) -> None:
     comment_table(con, HISTORY,
                   "Every version of every observation of the raw tables of model observations: "
                   "one row per new, revised or withdrawn observation per load (only changes); "
-                  "valid_from/valid_to by the agency's stamp and by our retrieval time",
+                  "valid_from/valid_to by the agency's stamp and by our retrieval time. A view "
+                  "over history.stored_versions and the first loads (history.first_loads) "
+                  "whose rows the raw tables still hold",
                   {name: comment for name, (_, comment) in columns.items()}, kind="view")
 
 
