@@ -66,8 +66,11 @@ def test_the_duckdb_1x_cli_reads_the_published_file(replay_run):
 
     with duckdb.connect(str(tmp_path / "data" / "kmu.duckdb"), read_only=True) as con:
         (rows,), = con.execute("select count(*) from marts.adoption_gaps").fetchall()
-    assert rows > 0
+        (versions,), = con.execute("select count(*) from history.observations").fetchall()
+    assert rows > 0 and versions > 0
     assert cli("select count(*) from marts.adoption_gaps") == [str(rows)]
+    # the history is a view over the raw tables (history.py): 1.x binds it too
+    assert cli("select count(*) from history.observations") == [str(versions)]
     assert cli(WEBSITE_DE_2020_MICRO) == ["genesis,59.0"]
 
 
