@@ -141,6 +141,27 @@ def test_no_results_found_is_recorded_as_no_data(faults, tmp_path, good_run):
     assert query(db, f"select count(*) from {CLOUD}")[0][0] == 0
 
 
+def test_no_data_keeps_the_history_of_a_first_load_held_in_its_table(faults, tmp_path,
+                                                                      good_run):
+    """isoc_eb_bd's first load is kept as one history.first_loads row (history.py), its
+    versions read from the raw table: emptying the table on "no data" writes them down."""
+    db = _from_good(good_run, tmp_path)
+    big_data, versions = "raw.eurostat__isoc_eb_bd", "select * from history.observations " \
+        "where raw_table = 'raw.eurostat__isoc_eb_bd' order by all"
+    before = query(db, versions)
+    assert before and query(db, "select count(*) from history.first_loads where raw_table = ?",
+                            [big_data]) == [(1,)]
+    assert query(db, "select count(*) from history.stored_versions where raw_table = ?",
+                 [big_data]) == [(0,)]
+    faults.add("/data/isoc_eb_bd/", f.body(NO_RESULTS, XML, code=404))
+    refresh(faults, tmp_path)
+    assert _status(db, big_data)[:2] == ("no_data", 0)
+    assert query(db, f"select count(*) from {big_data}") == [(0,)]
+    assert query(db, versions) == before  # every version kept, now written down
+    assert query(db, "select count(*) from history.stored_versions where raw_table = ?",
+                 [big_data]) == [(len(before),)]
+
+
 def test_a_queued_answer_is_followed_to_its_data(faults, tmp_path, monkeypatch):
     monkeypatch.setattr(async_answers, "ASYNC_POLL_SECONDS", 0.01)
     csv = next(faults.index.root.glob("eurostat/isoc_cicce_use/data_*/*.body")).read_bytes()
