@@ -18,7 +18,7 @@ from kmu_pipeline.catalogue import CatalogueError, load_catalogue
 from kmu_pipeline.errors import KmuError
 from kmu_pipeline.replay import DEMO_SNAPSHOT, ReplayServer
 from kmu_pipeline.sources.registry import adapter_for
-from kmu_pipeline.warehouse import RELATIONS, Warehouse
+from kmu_pipeline.warehouse import RELATIONS, Warehouse, keep_builds_open
 
 log = logging.getLogger("kmu_pipeline")
 
@@ -140,8 +140,9 @@ def _run_in_process(args: argparse.Namespace, urls: dict[str, str], instance, ru
         "sources": SourcesResource(landing_dir=args.landing, base_urls=urls,
                                    force_refresh=args.force),
     })
-    return defs.resolve_job_def("refresh_all").execute_in_process(
-        run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
+    with keep_builds_open():  # every step runs in this process: the build stays open
+        return defs.resolve_job_def("refresh_all").execute_in_process(
+            run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
 from kmu_pipeline.publication import release_lease
-from kmu_pipeline.warehouse import STORAGE_NUMBER, STORAGE_VERSION, Warehouse, storage_number
+from kmu_pipeline.warehouse import (
+    STORAGE_NUMBER,
+    STORAGE_VERSION,
+    Warehouse,
+    keep_builds_open,
+    storage_number,
+)
 
 
 def _write(wh: Warehouse, run: str, value: int) -> None:
@@ -128,3 +137,58 @@ def test_storage_number_refuses_a_file_that_is_not_duckdb(tmp_path):
     path.write_bytes(b"SQLite format 3\x00" + bytes(100))
     with pytest.raises(ValueError, match="not a DuckDB database file"):
         storage_number(path)
+
+
+def test_a_process_running_every_step_keeps_the_build_open_until_the_publish(tmp_path):
+    """keep_builds_open (kmu-pipeline run): one connection from step to step (a temp table,
+    which lives as long as its connection, is still there), the publish checkpoints and closes
+    it, and the published file holds every step's writes."""
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    with keep_builds_open():
+        with wh.connect_build("run1") as con:
+            con.execute("create temp table step_one as select 1 as v")
+            con.execute("create table marts.t as select 1 as v")
+        with wh.connect_build("run1") as con:
+            assert con.execute("select v from step_one").fetchall() == [(1,)]
+            con.execute("insert into marts.t values (2)")
+            con.execute("select * from range(100000)").fetchone()  # a result left pending
+        with wh.connect_build("run1") as con:
+            assert con.sql("select count(*) from marts.t").fetchall() == [(2,)]
+        assert wh.publish("run1").published
+        with wh.connect_build("run2") as con:  # the next run: a build of its own
+            assert not con.execute("select count(*) from duckdb_tables() where "
+                                   "table_name = 'step_one'").fetchone()[0]
+    with wh.read() as con:
+        assert con.execute("select v from marts.t order by v").fetchall() == [(1,), (2,)]
+    # the block closed run2's connection: another process can open the file now
+    assert _another_process_opens(wh.build_path("run2"))
+
+
+def test_a_step_that_fails_closes_the_kept_connection(tmp_path):
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    with keep_builds_open():
+        with wh.connect_build("run1") as con:
+            con.execute("create temp table scratch as select 1 as v")
+        with pytest.raises(duckdb.CatalogException), wh.connect_build("run1") as con:
+            con.execute("select * from no_such_table")
+        with wh.connect_build("run1") as con:  # a new connection: its temp tables are gone
+            with pytest.raises(duckdb.CatalogException):
+                con.execute("select * from scratch")
+
+
+def _another_process_opens(path) -> bool:
+    """DuckDB lets one process at a time open a file (in one process, connections share it)."""
+    done = subprocess.run([sys.executable, "-c", "import duckdb, sys; "
+                           "duckdb.connect(sys.argv[1]).close()", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode == 0
+
+
+def test_without_keep_builds_open_each_step_closes_the_build(tmp_path):
+    """Steps in processes of their own (the multiprocess executor) take turns with the file."""
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    _write(wh, "run1", 1)
+    assert _another_process_opens(wh.build_path("run1"))
+    with keep_builds_open():
+        _write(wh, "run2", 1)
+        assert not _another_process_opens(wh.build_path("run2"))  # the check can fail
