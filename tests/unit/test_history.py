@@ -214,3 +214,60 @@ def test_a_history_table_of_the_old_layout_becomes_the_stored_versions(con):
     # the stored version is current: an unchanged reload adds nothing, nothing is copied
     assert _load(con, FIRST[:1], "a" * 16, MARCH) == 0
     assert con.execute(f"select count(*) from {STORED}").fetchone() == (1,)
+
+
+def _reference(loads: list[tuple[list[tuple], str, str]]) -> list[tuple]:
+    """The history by its rules, written plainly: per key a list of versions."""
+    versions: dict[tuple, list[list]] = {}
+    for rows, rid, at in loads:
+        when = datetime.fromisoformat(at).replace(tzinfo=None)
+        incoming = {(g, y): (None if v is not None and math.isnan(v) else v, f, c, u)
+                    for g, y, v, f, c, u in rows}
+        for key in sorted(set(incoming) | set(versions)):
+            history = versions.setdefault(key, [])
+            current = history[-1] if history else None
+            if key in incoming:
+                value, flag, conf, stamp = incoming[key]
+                if current is None or current[3] == "withdrawn":
+                    change = "new"
+                elif current[:3] != [value, flag, conf]:
+                    change = "revised"
+                else:
+                    continue
+                successor = [value, flag, conf, change, stamp, when, None, rid]
+            elif current is not None and current[3] != "withdrawn":
+                successor = [None, None, None, "withdrawn", None, when, None, rid]
+            else:
+                continue
+            if current is not None:
+                current[6] = when
+            history.append(successor)
+    return sorted(((g, y, *v) for (g, y), vs in versions.items() for v in vs),
+                  key=lambda version: (version[0], version[1], version[7]))
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_loads_give_the_history_its_rules_say(con, seed):
+    """Random loads over 6 observations (values, flags, NaN, withdrawals, comebacks, another
+    request, a first load with two stamps) against _reference."""
+    import random
+
+    rng = random.Random(seed)
+    keys = [(g, y) for g in ("DE", "FR", "EU27_2020") for y in (2021, 2023)]
+    loads = []
+    for number in range(6):
+        stamp = f"{number + 1:02d}/03/26 23:00:00"
+        rows = []
+        for geo, year in rng.sample(keys, rng.randint(1, len(keys))):
+            value, flag, conf = rng.choice([(10.0, None, None), (12.5, None, None),
+                                            (12.5, "b", None), (math.nan, "c", "C"),
+                                            (None, ":", None)])
+            mixed = seed % 3 == 0 and number == 0 and geo == "FR"  # two stamps in one request
+            rows.append((geo, year, value, flag, conf, "28/02/26 09:00:00" if mixed else stamp))
+        rid = rng.choice(["a" * 16, "a" * 16, "b" * 16])
+        loads.append((rows, rid, f"2026-0{number + 3}-01T10:00:00+00:00"))
+        _load(con, rows, rid, loads[-1][2])
+    recorded = con.execute(f"select geo, year, value, flag, conf_status, change, last_update, "
+                           f"valid_from_retrieved, valid_to_retrieved, request_id from {HISTORY} "
+                           f"order by geo, year, valid_from_retrieved").fetchall()
+    assert recorded == _reference(loads)
