@@ -130,22 +130,28 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists history")
     if _exists(con, HISTORY) == "BASE TABLE":
         con.execute(f"alter table {HISTORY} rename to {STORED.partition('.')[2]}")
-    columns = _columns()
-    if _exists(con, STORED) is None:
-        con.execute(f"create table {STORED} ("
-                    + ", ".join(f"{name} {kind}" for name, (kind, _) in columns.items()) + ")")
-    comment_table(con, STORED, "The versions of history.observations that are written down: "
-                  "every version but those a table's first load still holds in its raw table "
-                  "(history.first_loads); query history.observations",
-                  {name: comment for name, (_, comment) in columns.items()})
-    if _exists(con, FIRST_LOADS) is None:
-        con.execute(f"create table {FIRST_LOADS} (" + ", ".join(
-            f"{name} {kind}" for name, (kind, _) in _FIRST_LOAD_COLUMNS.items()) + ")")
-    comment_table(con, FIRST_LOADS, "Per raw table and request of its first load, the clocks "
-                  "of the versions that load made: history.observations shows a raw table row "
-                  "nothing is written down for as a version of that load",
-                  {name: comment for name, (_, comment) in _FIRST_LOAD_COLUMNS.items()})
+    _ensure_table(con, STORED, _columns(), "The versions of history.observations that are "
+                  "written down: every version but those a table's first load still holds in "
+                  "its raw table (history.first_loads); query history.observations")
+    _ensure_table(con, FIRST_LOADS, _FIRST_LOAD_COLUMNS, "Per raw table and request of its "
+                  "first load, the clocks of the versions that load made: history.observations "
+                  "shows a raw table row nothing is written down for as a version of that load")
     _define_view(con)
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str,
+                  columns: dict[str, tuple[str, str]], description: str) -> None:
+    """`table` with `columns` (name -> (type, comment)) if it is missing, and its comments."""
+    if _exists(con, table) is None:
+        con.execute(f"create table {table} ("
+                    + ", ".join(f"{name} {kind}" for name, (kind, _) in columns.items()) + ")")
+    comment_table(con, table, description,
+                  {name: comment for name, (_, comment) in columns.items()})
+
+
+def _number(column: str) -> str:
+    """A value as the history stores it: NaN (Eurostat's "no value") as NULL."""
+    return f"case when isnan({column}) then null else {column} end"
 
 
 def _first_load_versions(table: str) -> str:
@@ -154,10 +160,10 @@ def _first_load_versions(table: str) -> str:
     keys = history_key()
     return f"""
         select {', '.join(f'o.{k}' for k in keys)}, o.indicator_code,
-               case when isnan(o.value) then null else o.value end as value, o.flag,
-               o.conf_status, 'new' as change, f.last_update, f.valid_from_agency,
-               null::timestamp as valid_to_agency, f.valid_from_retrieved,
-               null::timestamp as valid_to_retrieved, f.raw_table, o.request_id
+               {_number("o.value")} as value, o.flag, o.conf_status, 'new' as change,
+               f.last_update, f.valid_from_agency, null::timestamp as valid_to_agency,
+               f.valid_from_retrieved, null::timestamp as valid_to_retrieved, f.raw_table,
+               o.request_id
         from {table} o
         join {FIRST_LOADS} f on f.raw_table = '{table}' and f.request_id = o.request_id
         anti join (select {', '.join(keys)} from {STORED} where raw_table = '{table}') s
@@ -167,8 +173,9 @@ def _first_load_versions(table: str) -> str:
 
 def _define_view(con: duckdb.DuckDBPyConnection) -> None:
     """history.observations over the stored versions and every first load still held."""
-    tables = [t for (t,) in con.execute(f"select distinct raw_table from {FIRST_LOADS} "
-                                        f"order by 1").fetchall() if _exists(con, t)]
+    tables = [t for (t,) in con.execute(
+        f"select distinct raw_table from {FIRST_LOADS} where raw_table in (select schema_name "
+        f"|| '.' || table_name from duckdb_tables()) order by 1").fetchall()]
     columns = _columns()
     parts = [f"select {', '.join(columns)} from {STORED}",
              *(_first_load_versions(t) for t in tables)]
@@ -212,16 +219,8 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: Ite
         _record_first_load(con, dataset, incoming, retrieved, params)
         return con.execute(f"select count(*) from {incoming}").fetchone()[0]
     keys = ", ".join(history_key())
-    # the agency's stamp is parsed once per distinct stamp: a table holds a handful
-    con.execute(f"""
-        create or replace temp table _incoming as
-        select {keys}, indicator_code,
-               case when isnan(value) then null else value end as value, flag, conf_status,
-               last_update, s.stamp, t.retrieved_at, o.request_id
-        from {incoming} o join {retrieved} t using (request_id)
-        left join (select last_update, {STAMP} as stamp
-                   from (select distinct last_update from {incoming})) s using (last_update)
-    """, params)
+    con.execute(f"create or replace temp table _incoming as "
+                f"{_incoming_versions(incoming, retrieved)}", params)
     current = [f"select rowid as replaced, {', '.join(_columns())}, false as is_first_load "
                f"from {STORED} where raw_table = $table and valid_to_retrieved is null"]
     if _exists(con, dataset.table):  # the raw table the load replaces
@@ -278,6 +277,19 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: Ite
     return appended
 
 
+def _incoming_versions(incoming: str, retrieved: str) -> str:
+    """The load's rows as versions: key, tracked values, the agency's stamp and our retrieval
+    time of their request. The stamp is parsed once per distinct stamp: a table holds a
+    handful."""
+    return f"""
+        select {', '.join(history_key())}, indicator_code, {_number("value")} as value, flag,
+               conf_status, last_update, s.stamp, t.retrieved_at, o.request_id
+        from {incoming} o join {retrieved} t using (request_id)
+        left join (select last_update, {STAMP} as stamp
+                   from (select distinct last_update from {incoming})) s using (last_update)
+    """
+
+
 def _record_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, incoming: str,
                        retrieved: str, params: dict) -> None:
     """A table's first load, kept as a row per request in history.first_loads when each
@@ -289,11 +301,10 @@ def _record_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, incomin
     if mixed:
         con.execute(f"""
             insert into {STORED} by name
-            select {', '.join(history_key())}, indicator_code,
-                   case when isnan(value) then null else value end as value, flag, conf_status,
-                   'new' as change, last_update, {STAMP} as valid_from_agency,
-                   t.retrieved_at as valid_from_retrieved, $table as raw_table, o.request_id
-            from {incoming} o join {retrieved} t using (request_id)
+            select * exclude (stamp, retrieved_at), 'new' as change,
+                   stamp as valid_from_agency, retrieved_at as valid_from_retrieved,
+                   $table as raw_table
+            from ({_incoming_versions(incoming, retrieved)})
         """, {**params, "table": dataset.table})
         return
     con.execute(f"""
@@ -314,6 +325,10 @@ def write_down_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> N
     if model_of(dataset.model) is not Observations or not has_history(con):
         return
     ensure_history(con)
+    held = con.execute(f"select count(*) from {FIRST_LOADS} where raw_table = ?",
+                       [dataset.table]).fetchall()[0][0]
+    if not held:  # never loaded, or its first load is written down already
+        return
     con.execute(f"insert into {STORED} by name {_first_load_versions(dataset.table)}")
     con.execute(f"delete from {FIRST_LOADS} where raw_table = ?", [dataset.table])
     _define_view(con)

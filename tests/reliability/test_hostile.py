@@ -146,7 +146,8 @@ ALLOWED_IN_SQL = {
     # catalogue table name (catalogue names are [a-z0-9_]); the answer's request ids and
     # retrieval times go in as parameters ($ids, $times)
     "HISTORY", "STORED", "FIRST_LOADS", "STAMP", "retrieved", "temp",
-    "STORED.partition('.')[2]", "', '.join(history_key())", "_first_load_versions(dataset.table)",
+    "STORED.partition('.')[2]", "_first_load_versions(dataset.table)",
+    "_incoming_versions(incoming, retrieved)",
     "RELATIONS",  # warehouse.py: the fixed query listing tables and views
     "kind",  # warehouse.comment_table: "table" or "view", from the code
     "column_type",  # warehouse.ensure_layout: a model's type, schemas.duckdb_type's fixed set

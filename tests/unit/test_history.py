@@ -198,6 +198,16 @@ def test_an_answer_of_no_data_keeps_the_first_load_in_the_history(con):
     assert con.execute(f"select count(*) from {FIRST_LOADS}").fetchone() == (0,)
 
 
+def test_no_data_for_a_table_never_loaded_writes_nothing_down(con):
+    """The first answer of a dataset may be "no data": its raw table does not exist yet, and
+    the history (of the other tables) must stay as it is."""
+    _load(con, FIRST, "a" * 16, MARCH)
+    before = _versions(con)
+    never = load_catalogue().dataset("isoc_eb_bd")
+    write_down_first_load(con, never)
+    assert _versions(con) == before and _stored(con) == []
+
+
 def test_a_history_table_of_the_old_layout_becomes_the_stored_versions(con):
     """Warehouses published before first loads were kept as a view hold every version in
     the table history.observations: the first load after the upgrade keeps them."""
