@@ -17,9 +17,9 @@ from types import MappingProxyType
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 SIZE_CLASSES = ("0-9", "10-49", "50-249", "250+", "10-249", "0-249", "10+", "0+")
-# What a source's figures cover, the role models and charts select it by (never by its name):
-# eu = every EU member state by one method, national = one country's statistics office
-SCOPES = ("eu", "national")
+# What a source's figures cover, the role models and charts select it by (never by its name)
+SCOPES = {"eu": "every EU member state by one method",
+          "national": "one country's national statistics office"}
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -186,10 +186,11 @@ def _scope(spec: dict, name: str) -> str:
     """The source's scope, stated: a missing one would make every model that selects by scope
     drop the source's rows without a word."""
     if "scope" not in spec:
-        raise CatalogueError(f"catalogue source {name!r}: no scope; it takes one of {SCOPES}")
+        raise CatalogueError(f"catalogue source {name!r}: no scope; it takes one of "
+                             f"{tuple(SCOPES)}")
     if spec["scope"] not in SCOPES:
         raise CatalogueError(f"catalogue source {name!r}: scope {spec['scope']!r} is not one "
-                             f"of {SCOPES}")
+                             f"of {tuple(SCOPES)}")
     return spec["scope"]
 
 

@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
-from kmu_pipeline.catalogue import Catalogue
+from kmu_pipeline.catalogue import SCOPES, Catalogue
 from kmu_pipeline.history import HISTORY, ensure_history
 from kmu_pipeline.schemas import Observations, column_descriptions
 from kmu_pipeline.warehouse import replace_table
@@ -189,8 +189,7 @@ select
 _SOURCES_COLUMNS = {
     "source": "catalogue source, as in every table's source column",
     "agency": "the agency's name as charts cite it",
-    "scope": "eu: every EU member state by one method; national: one country's national "
-             "statistics office",
+    "scope": "; ".join(f"{scope}: {covers}" for scope, covers in SCOPES.items()),
 }
 
 
