@@ -1,21 +1,25 @@
 """SDMX-ML 2.1 data (structure-specific or generic) -> the warehouse, in one DuckDB statement.
 
-sdmx1's object model parses ~10k observations/s. Here structure-specific data (what Eurostat
-serves) streams through expat with one attribute dict per <Obs>, generic data and footers
-through lxml iterparse with cleared elements, both in flat memory, in one process and one
-parsing thread; the native columns go to DuckDB as one Arrow stream, and the same statement as
-for SDMX-CSV maps the codes and writes them (sdmx_harmonise.insert_harmonised).
+sdmx1's object model parses ~10k observations/s. Here structure-specific data in UTF-8 (what
+Eurostat serves) is checked by libxml2 (well-formed, no DOCTYPE) and read by xml2arrow, a Rust
+reader that writes the attributes straight into Arrow columns: the series keys in one pass,
+the observations in batches in a second, in flat memory, no Python object per row. Generic
+data, other encodings, observations outside series and footers go through lxml iterparse with
+cleared elements. The native columns go to DuckDB as one Arrow stream, and the same statement
+as for SDMX-CSV maps the codes and writes them (sdmx_harmonise.insert_harmonised).
 The XML is untrusted: a DOCTYPE (the vehicle of XXE and entity-expansion bombs) is refused
-outright, and the parser never resolves entities or touches the network. An empty message
-whose footer carries code 413 (Eurostat's "response written to a file" answer) raises
-TooLargeError with the file URL for the source to follow.
+outright, and no reader resolves entities or touches the network. An empty message whose
+footer carries code 413 (Eurostat's "response written to a file" answer) raises TooLargeError
+with the file URL for the source to follow.
 """
 
 from __future__ import annotations
 
-import bisect
+import json
 import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
@@ -23,6 +27,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from lxml import etree
+from xml2arrow import Xml2ArrowError, XmlToArrowParser
 
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.chunk_insert import BATCH_ROWS, prefetched
@@ -30,11 +35,9 @@ from kmu_pipeline.errors import MalformedPayloadError, TooLargeError
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.parse.sdmx_harmonise import insert_harmonised
 
-# One dict per <Obs> until the chunk is taken: flat memory, and DuckDB fills whole row groups
+# observations a batch: flat memory, and DuckDB fills whole row groups
 CHUNK_ROWS = BATCH_ROWS
-READ_BYTES = 1 << 16
 _OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS")
-_OBS_STRUCT = pa.struct([(name, pa.large_string()) for name in _OBS_COLUMNS])
 _GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
 _FOOTER = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message/footer}"
 
@@ -47,27 +50,46 @@ class _PrologEnd(Exception):  # noqa: N818 (a control-flow signal, not an error)
     """The root element started: no DOCTYPE can follow."""
 
 
-def refuse_doctype(path: Path, dataset: Dataset, landed: Landed) -> None:
+@dataclass(frozen=True)
+class Prolog:
+    root: str  # the root element's local name; '' if none started (not XML, or empty)
+    utf8: bool  # declared (or taken by default) as UTF-8
+
+
+def read_prolog(path: Path, dataset: Dataset, landed: Landed) -> Prolog:
     """Refuse a DOCTYPE or ENTITY declaration anywhere in the prolog (before the root element),
-    however long the comments or whitespace in front of it; expat reads only that far."""
+    however long the comments or whitespace in front of it; expat reads only that far. Return
+    the root element's name and whether the document is UTF-8."""
+    found = {"root": "", "encoding": None}
+
     def refuse(*_: object) -> None:
         raise MalformedPayloadError("XML with a DOCTYPE/ENTITY declaration refused (XXE guard)",
                                     dataset=dataset.name, url=landed.url)
 
-    def stop(*_: object) -> None:
+    def declared(_version: str, encoding: str | None, _standalone: int) -> None:
+        found["encoding"] = encoding
+
+    def stop(name: str, _attrs: object) -> None:
+        found["root"] = name.rpartition(":")[2]  # qualified as written: m:StructureSpecificData
         raise _PrologEnd
 
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
+    parser.XmlDeclHandler = declared
     parser.StartElementHandler = stop
-    try:
-        with open(path, "rb") as fh:
+    with open(path, "rb") as fh:
+        first = fh.read(2)
+        fh.seek(0)
+        try:
             while block := fh.read(1 << 16):
                 parser.Parse(block, False)
             parser.Parse(b"", True)
-    except (_PrologEnd, expat.ExpatError):
-        return  # the root started, or not XML at all: the real parser reports what is wrong
+        except (_PrologEnd, expat.ExpatError):
+            pass  # the root started, or not XML at all: the real parser reports what is wrong
+    utf16 = first in (b"\xff\xfe", b"\xfe\xff")  # a UTF-16 byte order mark, declared or not
+    return Prolog(root=found["root"], utf8=not utf16 and (found["encoding"] or "utf-8").lower()
+                  in ("utf-8", "utf8"))
 
 
 FOOTER_PROBE_BYTES = 1 << 16  # a footer-only message is a few hundred bytes
@@ -84,7 +106,7 @@ def footer_file_url(path: Path, dataset: Dataset, landed: Landed) -> str | None:
         head = fh.read(FOOTER_PROBE_BYTES)
     if not head.lstrip().startswith(b"<") or b"413" not in head:
         return None
-    refuse_doctype(path, dataset, landed)
+    read_prolog(path, dataset, landed)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(head, parser)
@@ -114,7 +136,7 @@ def _generic_obs(elem) -> dict[str, str]:
 
 def iter_native_rows(path: Path, dataset: Dataset, landed: Landed) -> Iterator[dict[str, str]]:
     """One dict per observation: series key attributes + observation attributes."""
-    refuse_doctype(path, dataset, landed)
+    read_prolog(path, dataset, landed)
     parser = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
                              no_network=True, load_dtd=False, huge_tree=False)
     series: dict[str, str] = {}
@@ -143,69 +165,120 @@ def iter_native_rows(path: Path, dataset: Dataset, landed: Landed) -> Iterator[d
                                     url=landed.url) from exc
 
 
-class _UseLxml(Exception):  # noqa: N818 (a control-flow signal, not an error)
-    """Not plain structure-specific data: hand the message to the lxml reader."""
+# xml2arrow matches element names without their prefix (u:DataSet is DataSet)
+_DATASET = "/StructureSpecificData/DataSet"
+_SERIES = f"{_DATASET}/Series"
+# The element tags the reader's tables come from, counted in the bytes to check it saw them all
+_TAGS = (b"<Series", b"<Obs")
 
 
-class _StructureSpecific:
-    """expat callbacks for structure-specific data: one attribute dict per <Obs>, series keys
-    kept once with the offset of their first observation (no tree, no per-row merging)."""
-
-    def __init__(self, path: Path, dataset: Dataset, landed: Landed) -> None:
-        self.obs: list[dict[str, str]] = []
-        self.series: list[dict[str, str]] = []
-        self.starts: list[int] = []
-        self.seen_series = False
-        # qualified names as written (m:Footer): no namespace work for every element
-        self.parser = expat.ParserCreate()
-        self.parser.StartElementHandler = self._start  # (native_tables refused a DOCTYPE)
-        self.path, self.dataset, self.landed = path, dataset, landed
-
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if name == "Obs":
-            self.obs.append(attrs)
-        elif name == "Series":
-            self.series.append(attrs)
-            self.starts.append(len(self.obs))
-            self.seen_series = True
-        elif name.rpartition(":")[2] in ("GenericData", "Footer") and not self.seen_series:
-            raise _UseLxml  # (a footer after the data only carries warnings)
-
-    def feed(self, block: bytes, final: bool = False) -> None:
-        try:
-            self.parser.Parse(block, final)
-        except expat.ExpatError as exc:
-            raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=self.dataset.name,
-                                        url=self.landed.url) from exc
-
-    def take(self, dimensions: list[str], rows: int | None = None) -> pa.Table:
-        """The first `rows` observations (default: all so far) as native columns; the rest,
-        and the series open at the cut, carry on."""
-        obs, series, starts = self.obs, self.series, self.starts
-        n = len(obs) if rows is None else rows
-        covering = bisect.bisect_left(starts, n)  # the series that start before the cut
-        counts = np.diff(np.asarray([*starts[:covering], n], dtype=np.int64))
-        index = np.repeat(np.arange(covering), counts)
-        first = min(starts[0], n) if starts else n  # <Obs> outside any <Series>: no key
-        index = np.concatenate([np.full(first, -1), index]) if first else index
-        keys = pa.array(index, mask=index < 0)
-        columns = {dim: pa.array([s.get(dim) for s in series[:covering]],
-                                 pa.large_string()).take(keys) for dim in dimensions}
-        # pyarrow reads the dicts in C: a third less time than a list per column
-        observed = pa.array(obs[:n], _OBS_STRUCT).flatten()
-        columns.update(zip(_OBS_COLUMNS, observed, strict=True))
-        self.obs = obs[n:]
-        open_series = series[covering - 1:covering]
-        self.series = open_series + series[covering:]
-        self.starts = [0] * len(open_series) + [start - n for start in starts[covering:]]
-        return pa.table(columns)
+def _field(name: str, path: str) -> dict:
+    return {"name": name, "xml_path": path, "data_type": "Utf8", "nullable": True}
 
 
-def file_blocks(path: Path) -> Iterator[bytes]:
-    """The file's bytes, READ_BYTES at a time."""
+def _reader(series_fields: list[str], obs_fields: list[str]) -> XmlToArrowParser:
+    """An xml2arrow reader of structure-specific data: the series' attributes `series_fields`,
+    and a table of every <Obs>' attributes `obs_fields` (if any), each row indexed by its
+    data set and series. Both readers share the same boundary tables, so that their indexes
+    agree. (Asked for both at once, xml2arrow 0.19 leaves the <Series> attributes null: the
+    element is the obs table's own path.)"""
+    tables = [{"name": "datasets", "xml_path": "/StructureSpecificData", "levels": ["dataset"],
+               "fields": []},
+              {"name": "series", "xml_path": _DATASET, "levels": ["dataset", "series"],
+               "fields": [_field(a, f"{_SERIES}/@{a}") for a in series_fields]}]
+    if obs_fields:
+        tables.append({"name": "obs", "xml_path": _SERIES,
+                       "levels": ["dataset", "series", "obs"],
+                       "fields": [_field(a, f"{_SERIES}/Obs/@{a}") for a in obs_fields]})
+    # its configuration is read from a file; JSON is YAML
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as config:
+        json.dump({"tables": tables}, config)
+        config.flush()
+        return XmlToArrowParser(config.name)
+
+
+class _NoEvents:
+    """A parser target without callbacks: libxml2 checks the whole document in C."""
+
+    def close(self) -> None:
+        return None
+
+
+def check_well_formed(path: Path, dataset: Dataset, landed: Landed) -> None:
+    """Refuse a body that is not well-formed XML (cut short, junk after the root, a bad byte),
+    by XML's rules, which xml2arrow does not all check (it reads a cut document as far as it
+    goes)."""
+    parser = etree.XMLParser(target=_NoEvents(), resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False)
+    try:
+        etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
+                                    url=landed.url) from exc
+
+
+def count_tags(path: Path) -> dict[bytes, int]:
+    """How often each of _TAGS occurs in the bytes (a check on the reader, not a parser)."""
+    counts, tail = dict.fromkeys(_TAGS, 0), b""
+    keep = max(map(len, _TAGS)) - 1  # a tag cut by a block boundary is counted in the next
     with open(path, "rb") as fh:
-        while block := fh.read(READ_BYTES):
-            yield block
+        while block := fh.read(1 << 20):
+            data = tail + block
+            for tag in _TAGS:
+                counts[tag] += data.count(tag)
+            tail = data[-keep:]
+    return counts
+
+
+def _structure_specific_tables(path: Path, dataset: Dataset, landed: Landed,
+                               dimensions: list[str], chunk_rows: int,
+                               ) -> Iterator[pa.Table] | None:
+    """Native columns of series-level structure-specific data (what Eurostat serves), read by
+    xml2arrow: the series keys first, then the observations in streamed batches, each given
+    its series' key by index. None, before anything is read, for what this reader does not
+    cover (observations outside any series, no observation at all, a footer): the lxml reader
+    takes those."""
+    tags = count_tags(path)
+    if not tags[b"<Obs"]:
+        return None
+    try:
+        series = _reader(dimensions, []).parse(str(path)).get("series")
+    except Xml2ArrowError as exc:
+        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
+                                    url=landed.url) from exc
+    if series is None or series.num_rows != tags[b"<Series"]:
+        return None
+    return _observations(path, dataset, landed, dimensions, chunk_rows, series, tags[b"<Obs"])
+
+
+def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
+                  chunk_rows: int, series: pa.RecordBatch, expected: int) -> Iterator[pa.Table]:
+    # (data set, series) indexes in document order: a series' row is its data set's first
+    # row plus its index within the data set
+    series_dataset = series.column("<dataset>").to_numpy()
+    keys = {dim: series.column(dim) for dim in dimensions}
+    batches = _reader([], list(_OBS_COLUMNS)).parse_batches(
+        str(path), max_rows_per_batch=chunk_rows)
+    seen = 0
+    try:
+        for _, batch in batches:
+            data_set = batch.column("<dataset>").to_numpy()
+            row = (np.searchsorted(series_dataset, data_set)
+                   + batch.column("<series>").to_numpy().astype(np.int64))
+            if len(row) and (row.max() >= len(series_dataset)
+                             or (series_dataset[row] != data_set).any()):
+                raise MalformedPayloadError("SDMX-ML: an <Obs> outside the series read",
+                                            dataset=dataset.name, url=landed.url)
+            index = pa.array(row)
+            seen += batch.num_rows
+            yield pa.table({**{dim: keys[dim].take(index) for dim in dimensions},
+                            **{c: batch.column(c) for c in _OBS_COLUMNS}})
+    except Xml2ArrowError as exc:
+        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
+                                    url=landed.url) from exc
+    if seen != expected:
+        raise MalformedPayloadError(f"SDMX-ML: read {seen} <Obs> inside series, the body has "
+                                    f"{expected}", dataset=dataset.name, url=landed.url)
 
 
 def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
@@ -213,25 +286,18 @@ def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list
     """Native columns (dimensions, TIME_PERIOD, OBS_VALUE, OBS_FLAG, CONF_STATUS), chunk_rows
     a table (the last one fewer).
 
-    Structure-specific data (what Eurostat serves) streams through expat, 3x lxml iterparse
-    building per-row dicts; generic data and 413 footers (which come before any <Obs>) go to
-    iter_native_rows.
+    Structure-specific data in UTF-8 (what Eurostat serves) is checked by libxml2 and read by
+    xml2arrow (Rust), 4x expat handing Python a dict per <Obs>; generic data, other encodings,
+    observations outside series and 413 footers go to iter_native_rows (lxml).
     """
-    refuse_doctype(path, dataset, landed)
-    reader = _StructureSpecific(path, dataset, landed)
-    emitted = False
-    try:
-        for block in file_blocks(path):
-            reader.feed(block)
-            while len(reader.obs) >= chunk_rows:  # whole chunks: DuckDB fills whole row groups
-                emitted = True
-                yield reader.take(dimensions, chunk_rows)
-        reader.feed(b"", final=True)
-    except _UseLxml:
-        yield from _lxml_tables(path, dataset, landed, dimensions, chunk_rows)
-        return
-    if reader.obs or not emitted:
-        yield reader.take(dimensions)
+    prolog = read_prolog(path, dataset, landed)
+    if prolog.root == "StructureSpecificData" and prolog.utf8:
+        check_well_formed(path, dataset, landed)
+        tables = _structure_specific_tables(path, dataset, landed, dimensions, chunk_rows)
+        if tables is not None:
+            yield from tables
+            return
+    yield from _lxml_tables(path, dataset, landed, dimensions, chunk_rows)
 
 
 def _lxml_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
@@ -247,7 +313,7 @@ def _lxml_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[
 
 
 def _rows_table(rows: list[dict[str, str]], columns: list[str]) -> pa.Table:
-    return pa.table({c: pa.array([r.get(c) for r in rows], pa.large_string()) for c in columns})
+    return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns})
 
 
 def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
@@ -255,12 +321,12 @@ def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
                   chunk_rows: int = CHUNK_ROWS) -> int:
     """Insert an SDMX-ML data message's observations into `target`; return the rows inserted.
 
-    expat parses in a thread of its own while DuckDB harmonises and writes the chunk before
-    (DuckDB releases the GIL). A parse failure (malformed XML, a DOCTYPE, a 413 footer) ends
-    the stream, and is raised here in place of the error DuckDB's scan reports for it.
+    The next batches are read while DuckDB harmonises and writes the one before. A parse
+    failure (malformed XML, a DOCTYPE, a 413 footer) ends the stream, and is raised here in
+    place of the error DuckDB's scan reports for it.
     """
     columns = [*dimensions, *_OBS_COLUMNS]
-    schema = pa.schema([(name, pa.large_string()) for name in columns])
+    schema = pa.schema([(name, pa.string()) for name in columns])
     failures: list[BaseException] = []
 
     def open_native(c: duckdb.DuckDBPyConnection) -> None:

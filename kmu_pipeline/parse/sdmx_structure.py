@@ -22,7 +22,7 @@ import sdmx
 from kmu_pipeline.atomic import write_json
 from kmu_pipeline.errors import MalformedPayloadError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_ml import refuse_doctype
+from kmu_pipeline.parse.sdmx_ml import read_prolog
 
 LABEL_COLUMNS = ["codelist", "code", "label_en", "label_de", "request_id"]
 
@@ -30,7 +30,7 @@ LABEL_COLUMNS = ["codelist", "code", "label_en", "label_de", "request_id"]
 def _read_message(landed: Landed, body_path: Path):
     """The structure message read by sdmx1, after the DOCTYPE guard; any failure names the
     request."""
-    refuse_doctype(body_path, _Named(landed.dataset), landed)
+    read_prolog(body_path, _Named(landed.dataset), landed)
     try:
         return sdmx.read_sdmx(body_path)
     except Exception as exc:  # sdmx1 raises many types for bad input; name the request

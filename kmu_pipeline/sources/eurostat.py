@@ -192,7 +192,7 @@ def _kind(body: Path, dataset: Dataset, landed: Landed) -> BodyKind:
     before anything reads it, however long its prolog."""
     kind = sniff(body)
     if kind is not BodyKind.HTML:  # <!DOCTYPE html> is a page, refused as such
-        sdmx_ml.refuse_doctype(body, dataset, landed)
+        sdmx_ml.read_prolog(body, dataset, landed)
     return kind
 
 
