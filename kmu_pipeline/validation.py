@@ -43,19 +43,27 @@ FAILURE_ROWS = 100
 
 @dataclass(frozen=True)
 class DistinctSchema:
-    schema: pa.DataFrameSchema  # the model's schema minus key uniqueness
-    joint: tuple[str, ...]  # columns whose combinations the dataframe checks read
+    columns: pa.DataFrameSchema  # the column checks of the columns no dataframe check reads
+    joint: pa.DataFrameSchema  # the columns the dataframe checks read, with those checks
     key: tuple[str, ...]  # the model's unique key, checked in DuckDB
+
+    @property
+    def joint_columns(self) -> tuple[str, ...]:
+        return tuple(self.joint.columns)
 
 
 @functools.cache
 def distinct_schema(model: type[pa.DataFrameModel]) -> DistinctSchema:
-    """The model's schema for distinct-value frames (a copy: to_schema() is cached by pandera)."""
-    schema = copy.deepcopy(model.to_schema())
+    """The model's schema for distinct-value frames, split in two: the columns no dataframe
+    check reads, checked on their distinct values (a frame of a few hundred rows), and the
+    columns the dataframe checks read, checked on their distinct combinations (the value
+    column makes those many). One frame of both repeated the short columns to the long one's
+    length: pandera then checked each value of a constant column tens of thousands of times."""
+    schema = copy.deepcopy(model.to_schema())  # (to_schema() is cached by pandera)
     key = tuple(schema.unique or ())
     schema.unique = None
     # pandera keeps Config.metadata on the model, not on the schema it builds
-    joint = tuple((getattr(model.Config, "metadata", None) or {}).get("row_check_columns", ()))
+    joint = list((getattr(model.Config, "metadata", None) or {}).get("row_check_columns", ()))
     for name, column in schema.columns.items():
         odd = [c.name for c in column.checks if c.name not in ROW_WISE_CHECKS]
         if column.unique or odd:
@@ -64,25 +72,34 @@ def distinct_schema(model: type[pa.DataFrameModel]) -> DistinctSchema:
     if schema.checks and not joint:
         raise KmuError(f"{model.__name__} has dataframe checks but does not declare the columns "
                        f"they read (Config.metadata row_check_columns)")
-    return DistinctSchema(schema=schema, joint=joint, key=key)
+    columns = schema.remove_columns(joint)
+    columns.checks = []
+    return DistinctSchema(columns=columns, joint=schema.select_columns(joint), key=key)
 
 
-def distinct_frame(con: duckdb.DuckDBPyConnection, table: str,
-                   spec: DistinctSchema) -> pd.DataFrame:
-    """Every distinct value of every column (joint columns as their distinct combinations),
-    typed as the table's columns are. One `select distinct` per column: a single query of ten
-    list(distinct ...) aggregates took twice as long."""
-    columns = {column: con.sql(f'select distinct "{column}" from {table}').to_arrow_table()
-               .column(0) for column in spec.schema.columns if column not in spec.joint}
-    if spec.joint:
-        joint = con.sql(f"select distinct {', '.join(spec.joint)} from {table}").to_arrow_table()
-        columns.update({c: joint.column(c) for c in spec.joint})
+def _padded(columns: dict[str, pa_arrow.ChunkedArray], order: list[str]) -> pd.DataFrame:
+    """The columns as one frame, shorter ones repeated to the longest one's length (which adds
+    no value that is not in the table); an empty table has no values, only its types."""
     length = max((len(v) for v in columns.values()), default=0)
     index = pa_arrow.array(np.arange(length))
-    # an empty table has no values to check; its column types are still checked
     return pa_arrow.table({c: (columns[c].take(pc.remainder(index, len(columns[c])))
                                if len(columns[c]) else columns[c])
-                           for c in spec.schema.columns if c in columns}).to_pandas()
+                           for c in order}).to_pandas()
+
+
+def distinct_frames(con: duckdb.DuckDBPyConnection, table: str,
+                    spec: DistinctSchema) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every distinct value of every column of spec.columns, and every distinct combination of
+    spec.joint's, typed as the table's columns are. One `select distinct` per column: a single
+    query of ten list(distinct ...) aggregates took twice as long."""
+    columns = {column: con.sql(f'select distinct "{column}" from {table}').to_arrow_table()
+               .column(0) for column in spec.columns.columns}
+    frame = _padded(columns, list(spec.columns.columns))
+    if not spec.joint_columns:
+        return frame, pd.DataFrame()
+    names = list(spec.joint_columns)
+    joint = con.sql(f"select distinct {', '.join(names)} from {table}").to_arrow_table()
+    return frame, _padded({c: joint.column(c) for c in names}, names)
 
 
 @dataclass
@@ -124,15 +141,15 @@ def validate_table(con: duckdb.DuckDBPyConnection, table: str,
     started = time.perf_counter()
     (rows,), = con.execute(f"select count(*) from {table}").fetchall()
     failures = []
-    try:
-        spec.schema.validate(distinct_frame(con, table, spec), lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        # a failed dataframe check lists its row's every column; only the joint ones are real
-        padded = cases["check"].isin([c.name for c in spec.schema.checks]) & ~cases[
-            "column"].isin(spec.joint)
-        cases = cases[~padded].drop_duplicates(["column", "check", "failure_case"])
-        failures.append(cases.assign(index=None).head(FAILURE_ROWS))
+    frames = distinct_frames(con, table, spec)
+    for schema, frame in zip((spec.columns, spec.joint), frames, strict=True):
+        if not schema.columns:
+            continue
+        try:
+            schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            cases = exc.failure_cases.drop_duplicates(["column", "check", "failure_case"])
+            failures.append(cases.assign(index=None).head(FAILURE_ROWS))
     seconds = {"validate": time.perf_counter() - started}
     started = time.perf_counter()
     if spec.key:

@@ -26,6 +26,7 @@ from xml.parsers import expat
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 from xml2arrow import Xml2ArrowError, XmlToArrowParser
 
@@ -168,8 +169,10 @@ def iter_native_rows(path: Path, dataset: Dataset, landed: Landed) -> Iterator[d
 # xml2arrow matches element names without their prefix (u:DataSet is DataSet)
 _DATASET = "/StructureSpecificData/DataSet"
 _SERIES = f"{_DATASET}/Series"
-# The element tags the reader's tables come from, counted in the bytes to check it saw them all
-_TAGS = (b"<Series", b"<Obs")
+# <Obs> tags are counted in the bytes to check that the reader saw every observation; "<!"
+# starts the markup (comments, CDATA) in whose text such a tag could appear without being one
+# (a well-formed attribute value holds no '<'; a DOCTYPE is refused before)
+_OBS_TAG, _HIDING = b"<Obs", b"<!"
 
 
 def _field(name: str, path: str) -> dict:
@@ -218,13 +221,13 @@ def check_well_formed(path: Path, dataset: Dataset, landed: Landed) -> None:
 
 
 def count_tags(path: Path) -> dict[bytes, int]:
-    """How often each of _TAGS occurs in the bytes (a check on the reader, not a parser)."""
-    counts, tail = dict.fromkeys(_TAGS, 0), b""
-    keep = max(map(len, _TAGS)) - 1  # a tag cut by a block boundary is counted in the next
+    """How often <Obs and <! occur in the bytes (a check on the reader, not a parser)."""
+    counts, tail = dict.fromkeys((_OBS_TAG, _HIDING), 0), b""
+    keep = len(_OBS_TAG) - 1  # a tag cut by a block boundary is counted in the next block
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             data = tail + block
-            for tag in _TAGS:
+            for tag in counts:
                 counts[tag] += data.count(tag)
             tail = data[-keep:]
     return counts
@@ -236,19 +239,19 @@ def _structure_specific_tables(path: Path, dataset: Dataset, landed: Landed,
     """Native columns of series-level structure-specific data (what Eurostat serves), read by
     xml2arrow: the series keys first, then the observations in streamed batches, each given
     its series' key by index. None, before anything is read, for what this reader does not
-    cover (observations outside any series, no observation at all, a footer): the lxml reader
+    cover (no observation at all or a footer, no series, comments or CDATA): the lxml reader
     takes those."""
     tags = count_tags(path)
-    if not tags[b"<Obs"]:
+    if not tags[_OBS_TAG] or tags[_HIDING]:
         return None
-    try:
-        series = _reader(dimensions, []).parse(str(path)).get("series")
+    try:  # (an observation's attributes may stand on its series: TIME_PERIOD, cross-section)
+        series = _reader([*dimensions, *_OBS_COLUMNS], []).parse(str(path)).get("series")
     except Xml2ArrowError as exc:
         raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
                                     url=landed.url) from exc
-    if series is None or series.num_rows != tags[b"<Series"]:
+    if series is None or not series.num_rows:  # observations outside any series
         return None
-    return _observations(path, dataset, landed, dimensions, chunk_rows, series, tags[b"<Obs"])
+    return _observations(path, dataset, landed, dimensions, chunk_rows, series, tags[_OBS_TAG])
 
 
 def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
@@ -256,7 +259,10 @@ def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list
     # (data set, series) indexes in document order: a series' row is its data set's first
     # row plus its index within the data set
     series_dataset = series.column("<dataset>").to_numpy()
-    keys = {dim: series.column(dim) for dim in dimensions}
+    keys = {name: series.column(name) for name in dimensions}
+    # an observation's attribute that its series states where the observation does not
+    on_series = {name: series.column(name) for name in _OBS_COLUMNS
+                 if series.column(name).null_count < series.num_rows}
     batches = _reader([], list(_OBS_COLUMNS)).parse_batches(
         str(path), max_rows_per_batch=chunk_rows)
     seen = 0
@@ -272,13 +278,16 @@ def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list
             index = pa.array(row)
             seen += batch.num_rows
             yield pa.table({**{dim: keys[dim].take(index) for dim in dimensions},
-                            **{c: batch.column(c) for c in _OBS_COLUMNS}})
+                            **{c: (pc.coalesce(batch.column(c), on_series[c].take(index))
+                                   if c in on_series else batch.column(c))
+                               for c in _OBS_COLUMNS}})
     except Xml2ArrowError as exc:
         raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
                                     url=landed.url) from exc
-    if seen != expected:
+    if seen != expected:  # observations outside a series, beside series
         raise MalformedPayloadError(f"SDMX-ML: read {seen} <Obs> inside series, the body has "
-                                    f"{expected}", dataset=dataset.name, url=landed.url)
+                                    f"{expected} <Obs> tags", dataset=dataset.name,
+                                    url=landed.url)
 
 
 def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],

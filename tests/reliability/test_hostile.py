@@ -140,7 +140,7 @@ ALLOWED_IN_SQL = {
     "incoming", "target", "table.rpartition('.')[2]",
     # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)
     "harmonise_sql(header)", "observations_sql(header, strict=True)",
-    "', '.join(spec.joint)",  # validation.py: the model's column names
+    "', '.join(names)",  # validation.py: the model's column names
     "seed.schema",  # sql_models.py: always `seeds`, the folder the seed CSVs live in
     # history.py: the history's view and tables, fixed SQL, the model's key columns and a
     # catalogue table name (catalogue names are [a-z0-9_]); the answer's request ids and

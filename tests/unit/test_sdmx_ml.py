@@ -10,7 +10,7 @@ import sdmx
 from kmu_pipeline.catalogue import parse_catalogue
 from kmu_pipeline.errors import MalformedPayloadError, SchemaError, TooLargeError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.parse.sdmx_ml import CHUNK_ROWS, insert_landed, iter_native_rows
+from kmu_pipeline.parse.sdmx_ml import CHUNK_ROWS, insert_landed, iter_native_rows, native_tables
 from kmu_pipeline.schemas import Observations, create_table
 
 ESTAT = "sdmx-samples/khaeru-sdmx-test-data_ESTAT"
@@ -155,3 +155,92 @@ def test_unmapped_codes_and_bad_values_are_named(tmp_path, edit, text):
     with pytest.raises(SchemaError) as info:
         _load(body, ds, DIMS, chunk_rows=1)
     assert text in str(info.value) and "isoc_test" in str(info.value)
+
+
+def _native(body, ds, dims, chunk_rows: int = CHUNK_ROWS) -> list[tuple]:
+    """The native rows native_tables reads, as tuples in document order."""
+    columns = [*dims, "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"]
+    return [tuple(row[c] for c in columns)
+            for table in native_tables(body, ds, _landed(), dims, chunk_rows)
+            for row in table.select(columns).to_pylist()]
+
+
+def _lxml_native(body, ds, dims) -> list[tuple]:
+    columns = [*dims, "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"]
+    return [tuple(row.get(c) for c in columns) for row in iter_native_rows(body, ds, _landed())]
+
+
+def test_real_structure_specific_message_reads_as_sdmx1_reads_it(reference):
+    path = reference / ESTAT / "NAMA_10_GDP-ss.xml"
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    dims = ["geo", "na_item", "unit", "freq"]
+    rows = _native(path, ds, dims)
+    assert rows[0] == ("LU", "B1GQ", "CP_MEUR", "A", "2012", "46526.2", None, None)
+    assert rows == _lxml_native(path, ds, dims)
+    theirs = sdmx.to_pandas(sdmx.read_sdmx(path)).reset_index()
+    assert sorted((r[4], float(r[5])) for r in rows) == sorted(
+        zip(theirs["TIME_PERIOD"], theirs["value"], strict=True))
+
+
+SS_TAIL = "</u:DataSet></m:StructureSpecificData>"
+KEY = 'freq="A" size_emp="10-49" nace_r2="C10-S951_X_K" indic_is="E_CC" unit="PC_ENT"'
+
+
+@pytest.mark.parametrize("name, text", [
+    ("two data sets", SS_HEAD + _series("DE", {2020: "1"}) + _series("FR", {2020: "2"})
+     + '</u:DataSet><u:DataSet>' + _series("IT", {2020: "3", 2021: "4"}) + SS_TAIL),
+    ("series without observations", SS_HEAD + f'<Series {KEY} geo="AT"/>'
+     + _series("DE", {2020: "1"}) + f'<Series {KEY} geo="BE"></Series>'
+     + _series("FR", {2020: "2"}) + f'<Series {KEY} geo="CZ"/>' + SS_TAIL),
+    ("entities and references in values", SS_HEAD + f'<Series {KEY} geo="D&amp;E&#233;">'
+     '<Obs TIME_PERIOD="2020" OBS_VALUE="1" OBS_FLAG=\'&quot;b&lt;\'/></Series>' + SS_TAIL),
+    ("attributes in any order, some missing", SS_HEAD + f'<Series geo="DE" {KEY}>'
+     '<Obs OBS_FLAG="c" CONF_STATUS="C" TIME_PERIOD="2019"/>'
+     '<Obs OBS_VALUE="2" TIME_PERIOD="2020"/></Series>' + SS_TAIL),
+    ("byte order mark", "\ufeff" + SS_HEAD + _series("DE", {2020: "1"}) + SS_TAIL),
+    ("a comment (the lxml reader)", SS_HEAD + "<!-- <Obs TIME_PERIOD='1'/> -->"
+     + _series("DE", {2020: "1"}) + SS_TAIL),
+    ("observations outside series (the lxml reader)", SS_HEAD
+     + f'<Obs {KEY} geo="DE" TIME_PERIOD="2020" OBS_VALUE="1"/>' + SS_TAIL),
+])
+def test_structure_specific_reader_reads_what_the_lxml_reader_reads(tmp_path, name, text):
+    body = tmp_path / "m.xml"
+    body.write_text(text, encoding="utf-8")
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    ours = _native(body, ds, DIMS, chunk_rows=2)
+    assert ours == _lxml_native(body, ds, DIMS) and ours, name
+
+
+def test_a_real_cross_sectional_message_reads_as_the_lxml_reader_reads_it(reference):
+    """Eurostat's demography sample puts TIME_PERIOD on the series and a measure per <Obs>:
+    a series attribute stands for an observation's own where the observation has none."""
+    body = reference / ESTAT / "demography-xs.xml"
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    dims = ["FREQ", "SEX", "COUNTRY"]
+    ours = _native(body, ds, dims, chunk_rows=5)
+    assert ours[0] == ("A", "T", "BE", "2007", "1.82", None, None)
+    assert ours == _lxml_native(body, ds, dims) and len(ours) == 60
+
+
+def test_a_latin_1_message_goes_to_the_lxml_reader(tmp_path):
+    body = tmp_path / "m.xml"
+    body.write_bytes(SS_HEAD.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode()
+                     + _series("D\xe9", {2020: "1"}).encode("latin-1") + SS_TAIL.encode())
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    assert [r[5] for r in _native(body, ds, DIMS)] == ["D\u00e9"]
+
+
+@pytest.mark.parametrize("tail, what", [
+    (SS_TAIL + "<junk/>", "Extra content at the end"),
+    ("</u:DataSet>", "Premature end of data"),
+    (SS_TAIL.replace("</u:DataSet>", f'<Series {KEY} geo="A<B"/></u:DataSet>'), "Unescaped '<'"),
+    (SS_TAIL.replace("</u:DataSet>", '<Obs TIME_PERIOD="2020"/></u:DataSet>'),
+     "read 1 <Obs> inside series, the body has 2 <Obs> tags"),
+])
+def test_what_xml2arrow_would_let_through_is_refused(tmp_path, tail, what):
+    body = tmp_path / "m.xml"
+    body.write_text(SS_HEAD + _series("DE", {2020: "1"}) + tail)
+    ds = parse_catalogue(CATALOGUE).datasets[0]
+    with pytest.raises(MalformedPayloadError, match="isoc_test") as info:
+        _native(body, ds, DIMS)
+    assert what in str(info.value)

@@ -42,10 +42,13 @@ def test_distinct_schema_is_a_copy_with_every_check():
     schema = Observations.to_schema()
     spec = distinct_schema(Observations)
     assert schema.unique == OBSERVATION_KEY and spec.key == tuple(OBSERVATION_KEY)
-    assert spec.schema.unique is None and schema is not spec.schema
-    assert {n: list(map(repr, c.checks)) for n, c in spec.schema.columns.items()} == {
+    both = {**spec.columns.columns, **spec.joint.columns}
+    assert spec.columns.unique is None and spec.joint.unique is None
+    assert not set(spec.columns.columns) & set(spec.joint.columns)
+    assert {n: list(map(repr, c.checks)) for n, c in both.items()} == {
         n: list(map(repr, c.checks)) for n, c in schema.columns.items()}
-    assert [c.name for c in spec.schema.checks] == [c.name for c in schema.checks]
+    assert [c.name for c in spec.joint.checks] == [c.name for c in schema.checks]
+    assert spec.columns.checks == [] and schema.checks  # the model's own schema is untouched
 
 
 @pytest.mark.parametrize("changes, column, check, value", [
@@ -112,16 +115,17 @@ def test_same_failures_as_pandera_over_every_row(seed):
     found = {f for f in found if f[0] != "key"}
     expected = {f for f in expected if f[1] != "multiple_fields_uniqueness"}
     # a failed dataframe check lists every column of its row; only those it reads are real
-    dataframe_checks = {c.name for c in spec.schema.checks}
-    expected = {(c, k, v) for c, k, v in expected if k not in dataframe_checks or c in spec.joint}
+    dataframe_checks = {c.name for c in spec.joint.checks}
+    expected = {(c, k, v) for c, k, v in expected
+                if k not in dataframe_checks or c in spec.joint_columns}
     assert found == expected
 
 
 def test_dataframe_checks_read_only_the_declared_columns():
     """A dataframe check reading an undeclared column would be tested on made-up rows."""
     spec = distinct_schema(Observations)
-    frame = _frame()[list(spec.joint)]
-    for check in spec.schema.checks:
+    frame = _frame()[list(spec.joint_columns)]
+    for check in spec.joint.checks:
         assert check(frame).check_passed  # a KeyError here: declare the column it reads
 
 
