@@ -294,11 +294,12 @@ def _record_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, incomin
                        retrieved: str, params: dict) -> None:
     """A table's first load, kept as a row per request in history.first_loads when each
     request's rows share one last_update (else every version is written down)."""
-    mixed = con.execute(f"""
-        select count(*) from (select request_id from {incoming} group by request_id
-                              having count(distinct coalesce(last_update, chr(0))) > 1)
-    """).fetchone()[0]
-    if mixed:
+    # one pass over the load: each request's stamps (chr(0) stands for none)
+    stamps = con.execute(f"""
+        select request_id, min(coalesce(last_update, chr(0))), max(coalesce(last_update, chr(0)))
+        from {incoming} group by request_id
+    """).fetchall()
+    if any(low != high for _, low, high in stamps):
         con.execute(f"""
             insert into {STORED} by name
             select * exclude (stamp, retrieved_at), 'new' as change,
@@ -310,9 +311,10 @@ def _record_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, incomin
     con.execute(f"""
         insert into {FIRST_LOADS}
         select $table, request_id, last_update, {STAMP}, t.retrieved_at
-        from (select request_id, any_value(last_update) as last_update from {incoming}
-              group by request_id) join {retrieved} t using (request_id)
-    """, {**params, "table": dataset.table})
+        from (select unnest($requests) as request_id, nullif(unnest($stamps), chr(0))
+                  as last_update) join {retrieved} t using (request_id)
+    """, {**params, "table": dataset.table, "requests": [r for r, _, _ in stamps],
+          "stamps": [low for _, low, _ in stamps]})
     # the view reads the raw table, which the swap after this puts in place: an empty one
     # stands in for it on the very first load
     create_table(con, dataset.table, Observations, replace=False)

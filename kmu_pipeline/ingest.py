@@ -219,35 +219,42 @@ def _unchanged(con, dataset: Dataset, landed: list[Landed]) -> bool:
     return last.status == "ok" and last.loaded_from == loaded_from(dataset, landed)
 
 
+# meta.dataset_status: column -> (what this refresh writes, whether the stored value stays
+# where this refresh has none: a failed or skipped refresh keeps what the last good one said)
+_STATUS_COLUMNS = {
+    "status": ("$status", False), "checked": ("$checked", False),
+    "upstream_updated": ("$upstream_updated", True), "rows": ("$rows", True),
+    "request_ids": ("$request_ids", True), "urls": ("$urls", True), "sha256": ("$sha256", True),
+    "last_success_at": ("case when $ok then now() end", True),
+    "last_attempt_at": ("now()", False),
+    "last_checked_at": ("case when $was_checked then now() end", True),
+    "error": ("$error", False),
+}
+# an update, and an insert where there was no row: a third of the time of one
+# insert ... on conflict do update (which a no-op refresh of every dataset pays)
+_UPDATE_STATUS = "update meta.dataset_status set " + ", ".join(
+    f"{column} = coalesce({value}, {column})" if stays else f"{column} = {value}"
+    for column, (value, stays) in _STATUS_COLUMNS.items()) + " where dataset = $dataset"
+_INSERT_STATUS = (f"insert into meta.dataset_status (dataset, {', '.join(_STATUS_COLUMNS)}) "
+                  f"values ($dataset, {', '.join(v for v, _ in _STATUS_COLUMNS.values())})")
+
+
 def record_status(con, dataset: Dataset, report: IngestReport) -> None:
-    """Upsert the dataset's meta.dataset_status row and the requests its data came from; a
+    """Write the dataset's meta.dataset_status row and the requests its data came from; a
     failed or skipped refresh keeps what the last good one recorded about the data."""
     landed, ok = report.landed, report.ok
-    con.execute("""
-        insert into meta.dataset_status as s (dataset, status, checked, upstream_updated, rows,
-            request_ids, urls, sha256, last_success_at, last_attempt_at, last_checked_at, error)
-        values (?, ?, ?, ?, ?, ?, ?, ?, case when ? then now() end, now(),
-                case when ? then now() end, ?)
-        on conflict (dataset) do update set
-            status = excluded.status,
-            checked = excluded.checked,
-            upstream_updated = coalesce(excluded.upstream_updated, s.upstream_updated),
-            rows = coalesce(excluded.rows, s.rows),
-            request_ids = coalesce(excluded.request_ids, s.request_ids),
-            urls = coalesce(excluded.urls, s.urls),
-            sha256 = coalesce(excluded.sha256, s.sha256),
-            last_success_at = coalesce(excluded.last_success_at, s.last_success_at),
-            last_attempt_at = excluded.last_attempt_at,
-            last_checked_at = coalesce(excluded.last_checked_at, s.last_checked_at),
-            error = excluded.error
-    """, [dataset.table, report.status, report.checked,
-          (report.upstream_updated or None) if ok else None,
-          report.rows if ok else None,
-          (",".join(i.request_id for i in landed) or None) if ok else None,
-          (" ".join(i.url for i in landed) or None) if ok else None,
-          loaded_from(dataset, landed) if ok and landed else None,
-          ok, report.checked != "not_checked",
-          None if report.error is None else str(report.error)])
+    params = {
+        "dataset": dataset.table, "status": report.status, "checked": report.checked,
+        "upstream_updated": (report.upstream_updated or None) if ok else None,
+        "rows": report.rows if ok else None,
+        "request_ids": (",".join(i.request_id for i in landed) or None) if ok else None,
+        "urls": (" ".join(i.url for i in landed) or None) if ok else None,
+        "sha256": loaded_from(dataset, landed) if ok and landed else None,
+        "ok": ok, "was_checked": report.checked != "not_checked",
+        "error": None if report.error is None else str(report.error)}
+    (updated,), = con.execute(_UPDATE_STATUS, params).fetchall()
+    if not updated:
+        con.execute(_INSERT_STATUS, params)
     for item in landed:
         con.execute("insert or replace into meta.requests (request_id, dataset, url, "
                     "retrieved_at, sha256, content_type, last_modified) "

@@ -16,7 +16,6 @@ when the schema is prepared; the model's key uniqueness runs as one DuckDB query
 
 from __future__ import annotations
 
-import copy
 import functools
 import time
 from dataclasses import dataclass, field
@@ -39,6 +38,9 @@ ROW_WISE_CHECKS = frozenset({
     "less_than_or_equal_to", "in_range", "equal_to", "not_equal_to",
 })
 FAILURE_ROWS = 100
+# pandera imports and registers its pandas backends inside the first validate() of a process;
+# here they come with this module's imports
+pa.DataFrameSchema.register_default_backends(pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,8 @@ def distinct_schema(model: type[pa.DataFrameModel]) -> DistinctSchema:
     columns the dataframe checks read, checked on their distinct combinations (the value
     column makes those many). One frame of both repeated the short columns to the long one's
     length: pandera then checked each value of a constant column tens of thousands of times."""
-    schema = copy.deepcopy(model.to_schema())  # (to_schema() is cached by pandera)
+    schema = model.to_schema()  # cached by pandera: read, never changed (the parts are copies)
     key = tuple(schema.unique or ())
-    schema.unique = None
     # pandera keeps Config.metadata on the model, not on the schema it builds
     joint = list((getattr(model.Config, "metadata", None) or {}).get("row_check_columns", ()))
     for name, column in schema.columns.items():
@@ -72,9 +73,9 @@ def distinct_schema(model: type[pa.DataFrameModel]) -> DistinctSchema:
     if schema.checks and not joint:
         raise KmuError(f"{model.__name__} has dataframe checks but does not declare the columns "
                        f"they read (Config.metadata row_check_columns)")
-    columns = schema.remove_columns(joint)
-    columns.checks = []
-    return DistinctSchema(columns=columns, joint=schema.select_columns(joint), key=key)
+    columns, joint_schema = schema.remove_columns(joint), schema.select_columns(joint)
+    columns.checks, columns.unique, joint_schema.unique = [], None, None
+    return DistinctSchema(columns=columns, joint=joint_schema, key=key)
 
 
 def _padded(columns: dict[str, pa_arrow.ChunkedArray], order: list[str]) -> pd.DataFrame:

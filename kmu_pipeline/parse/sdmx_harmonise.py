@@ -35,13 +35,13 @@ with looked_up as (
 select
     $source as source,
     $dataset as dataset,
-    n._indicator as indicator,
+    {indicator} as indicator,
     n.indic_is as indicator_code,
-    n._size_class as size_class,
+    {size_class} as size_class,
     {nace} as nace,
     n.geo as geo,
-    n._unit as unit,
-    try_cast(n.TIME_PERIOD as bigint) as year,
+    {unit} as unit,
+    {year_cast}(n.TIME_PERIOD as bigint) as year,
     {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as _number,
     -- Eurostat writes OBS_VALUE NaN beside a flag for "no value" (either format): stored as
     -- NULL like an empty value, since a NaN passes `is not null` and sorts above every number
@@ -87,19 +87,35 @@ def map_params(dataset: Dataset) -> dict[str, list[str]]:
     return params
 
 
+UNMAPPED = "kmu: a code the catalogue does not map"
+
+
+def _mapped(target: str, raw: str) -> str:
+    """The looked-up code, or (strict) an error where a code is there but not in the map."""
+    return (f"case when n.{target} is null and n.{raw} is not null then error('{UNMAPPED}') "
+            f"else n.{target} end")
+
+
 def harmonise_sql(columns: list[str], strict: bool = False) -> str:
     """The harmonising query for a native relation with these columns.
 
-    strict: a non-numeric OBS_VALUE raises duckdb.ConversionException instead of becoming a
-    suspect row (for the one-statement CSV load, which stores no raw columns to explain it).
+    strict: a code the catalogue does not map, a TIME_PERIOD that is not a year or a
+    non-numeric OBS_VALUE aborts the statement (duckdb.InvalidInputException naming UNMAPPED,
+    or duckdb.ConversionException) instead of becoming a suspect row: for the one-statement
+    load, which stores no raw columns to explain them, and so needs no second pass to look
+    for them.
     """
     nace = "n.nace_r2" if "nace_r2" in columns else "'TOTAL'"
     flag = "n.OBS_FLAG" if "OBS_FLAG" in columns else "null::varchar"
     conf_status = "n.CONF_STATUS" if "CONF_STATUS" in columns else "null::varchar"
     last_update = 'n."LAST UPDATE"' if "LAST UPDATE" in columns else "null::varchar"
+    maps = ({name: _mapped(f"_{name}", raw) for name, raw in
+             (("indicator", "indic_is"), ("size_class", "size_emp"), ("unit", "unit"))}
+            if strict else {name: f"n._{name}" for name in ("indicator", "size_class", "unit")})
     return HARMONISE_SQL.format(nace=nace, flag=flag, conf_status=conf_status,
-                                last_update=last_update,
-                                value_cast="cast" if strict else "try_cast")
+                                last_update=last_update, **maps,
+                                value_cast="cast" if strict else "try_cast",
+                                year_cast="cast" if strict else "try_cast")
 
 
 def observations_sql(columns: list[str], strict: bool = False) -> str:
@@ -114,9 +130,9 @@ def insert_harmonised(con: duckdb.DuckDBPyConnection, target: str, landed: Lande
 
     `open_native(con)` registers the body's native columns (named by `header`: the SDMX-CSV
     header, or the SDMX-ML reader's columns) as `native` on a connection. DuckDB harmonises and
-    writes them in one pass, storing only the tidy columns. A value that does not cast aborts
-    the statement, and a row left without a mapped code is found by one count; either way the
-    body is opened again, apart, to name the codes (SchemaError).
+    writes them in one pass, storing only the tidy columns. A code the catalogue does not map,
+    or a value that does not cast, aborts the statement (harmonise_sql, strict); the body is
+    then opened again, apart, to name the codes (SchemaError).
     The caller rolls back what an aborted statement left in its transaction.
     """
     params = query_params(dataset, landed)
@@ -124,16 +140,13 @@ def insert_harmonised(con: duckdb.DuckDBPyConnection, target: str, landed: Lande
         open_native(con)
         (rows,), = con.execute(f"insert into {target} {observations_sql(header, strict=True)}",
                                params).fetchall()
-        (unmapped,), = con.execute(
-            f"select count(*) from {target} where request_id = $request_id and "
-            f"(indicator is null or size_class is null or unit is null or year is null)",
-            {"request_id": landed.request_id}).fetchall()
-    except duckdb.ConversionException:
-        unmapped = 1  # a non-numeric OBS_VALUE
-    else:  # (an aborted transaction refuses even this; the connection is closed after it)
-        con.unregister("native")
-    if unmapped:
+    except duckdb.ConversionException:  # a TIME_PERIOD or OBS_VALUE that is not a number
         _explain(landed, dataset, header, open_native)
+    except duckdb.InvalidInputException as exc:
+        if UNMAPPED not in str(exc):
+            raise
+        _explain(landed, dataset, header, open_native)
+    con.unregister("native")  # (an aborted transaction refuses it; the connection closes)
     return rows
 
 

@@ -47,6 +47,11 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+def _malformed(exc: Exception, dataset: Dataset, landed: Landed) -> MalformedPayloadError:
+    return MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
+                                 url=landed.url)
+
+
 class _PrologEnd(Exception):  # noqa: N818 (a control-flow signal, not an error)
     """The root element started: no DOCTYPE can follow."""
 
@@ -162,8 +167,7 @@ def iter_native_rows(path: Path, dataset: Dataset, landed: Landed) -> Iterator[d
                 raise TooLargeError(f"Eurostat wrote the answer to a file: {url}",
                                     dataset=dataset.name, url=landed.url)
     except etree.XMLSyntaxError as exc:
-        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
-                                    url=landed.url) from exc
+        raise _malformed(exc, dataset, landed) from exc
 
 
 # xml2arrow matches element names without their prefix (u:DataSet is DataSet)
@@ -216,8 +220,7 @@ def check_well_formed(path: Path, dataset: Dataset, landed: Landed) -> None:
     try:
         etree.parse(str(path), parser)
     except etree.XMLSyntaxError as exc:
-        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
-                                    url=landed.url) from exc
+        raise _malformed(exc, dataset, landed) from exc
 
 
 def count_tags(path: Path) -> dict[bytes, int]:
@@ -247,8 +250,7 @@ def _structure_specific_tables(path: Path, dataset: Dataset, landed: Landed,
     try:  # (an observation's attributes may stand on its series: TIME_PERIOD, cross-section)
         series = _reader([*dimensions, *_OBS_COLUMNS], []).parse(str(path)).get("series")
     except Xml2ArrowError as exc:
-        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
-                                    url=landed.url) from exc
+        raise _malformed(exc, dataset, landed) from exc
     if series is None or not series.num_rows:  # observations outside any series
         return None
     return _observations(path, dataset, landed, dimensions, chunk_rows, series, tags[_OBS_TAG])
@@ -282,8 +284,7 @@ def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list
                                    if c in on_series else batch.column(c))
                                for c in _OBS_COLUMNS}})
     except Xml2ArrowError as exc:
-        raise MalformedPayloadError(f"malformed SDMX-ML: {exc}", dataset=dataset.name,
-                                    url=landed.url) from exc
+        raise _malformed(exc, dataset, landed) from exc
     if seen != expected:  # observations outside a series, beside series
         raise MalformedPayloadError(f"SDMX-ML: read {seen} <Obs> inside series, the body has "
                                     f"{expected} <Obs> tags", dataset=dataset.name,
