@@ -1,11 +1,12 @@
 """Map Eurostat's native columns to the tidy observation frame, in DuckDB, one pass.
 
-Both SDMX-CSV (read by DuckDB's CSV reader) and SDMX-ML (streamed by expat) arrive here as a
+Both SDMX-CSV (read by DuckDB's CSV reader) and SDMX-ML (read by xml2arrow) arrive here as a
 relation named `native` with Eurostat's column names; one SQL statement looks the codes up in
-the catalogue's code maps (query parameters) and casts. An unmapped code stays visible as a NULL
-so that drift is reported by name instead of silently dropped. Lookups, not joins: an INSERT
-over a join with an Arrow stream kept its uncommitted rows in memory (5M SDMX-ML observations:
-out of memory at 128 MB), the same INSERT over lookups streams to disk.
+the catalogue's code maps (query parameters) and casts. An unmapped code aborts the load and a
+second read names it, so that drift is reported by name instead of silently dropped. Lookups,
+not joins: an INSERT over a join with an Arrow stream kept its uncommitted rows in memory
+(5M SDMX-ML observations: out of memory at 128 MB), the same INSERT over lookups streams to
+disk.
 """
 
 from __future__ import annotations
