@@ -101,12 +101,15 @@ def _refresh_all(names: list[str], base_url: str, workdir: Path, run_id: str) ->
 
 
 def case_ingest(args: argparse.Namespace) -> dict:
-    """refresh_dataset of one bench dataset into a fresh build (download, parse, validate, load)."""
+    """refresh_dataset of one bench dataset into a fresh build (download, parse, validate, load),
+    as `kmu-pipeline run` runs it (the build opened once, before the download), or with
+    --per-step as a step of the multiprocess executor (the build opened again for the load)."""
     import kmu_pipeline.ingest  # noqa: F401  (imports are not what we measure)
 
     baseline = _peak_mb()
     with TreeMemory() as tree:
-        result = _refresh([args.dataset], args.base_url, Path(args.workdir), "bench")
+        result = _refresh([args.dataset], args.base_url, Path(args.workdir), "bench",
+                          one_process=not args.per_step)
     own = _peak_mb()
     return {**result, "peak_mb": max(own, tree.peak_mb), "own_peak_mb": own,
             "tree_peak_mb": tree.peak_mb, "import_mb": baseline}
@@ -160,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="")
     parser.add_argument("--workdir", default="")
     parser.add_argument("--file", default="")
+    parser.add_argument("--per-step", action="store_true")
     args = parser.parse_args(argv)
     print(json.dumps(CASES[args.case](args)))
     return 0

@@ -19,6 +19,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -297,13 +298,21 @@ def native_tables(path: Path, dataset: Dataset, landed: Landed, dimensions: list
     a table (the last one fewer).
 
     Structure-specific data in UTF-8 (what Eurostat serves) is checked by libxml2 and read by
-    xml2arrow (Rust), 4x expat handing Python a dict per <Obs>; generic data, other encodings,
-    observations outside series and 413 footers go to iter_native_rows (lxml).
+    xml2arrow (Rust); generic data, other encodings, observations outside series, comments
+    and 413 footers go to iter_native_rows (lxml).
     """
     prolog = read_prolog(path, dataset, landed)
     if prolog.root == "StructureSpecificData" and prolog.utf8:
-        check_well_formed(path, dataset, landed)
-        tables = _structure_specific_tables(path, dataset, landed, dimensions, chunk_rows)
+        # libxml2 checks the document while xml2arrow reads the series keys (both release the
+        # GIL: on two cores they overlap, on one they take turns); no observation is read
+        # before the check has passed
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xml-check") as pool:
+            checked = pool.submit(check_well_formed, path, dataset, landed)
+            try:
+                tables = _structure_specific_tables(path, dataset, landed, dimensions,
+                                                    chunk_rows)
+            finally:  # the check's error, if any, says best what is wrong with the body
+                checked.result()
         if tables is not None:
             yield from tables
             return
