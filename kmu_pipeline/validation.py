@@ -84,7 +84,7 @@ def _padded(columns: dict[str, pa_arrow.ChunkedArray], order: list[str]) -> pd.D
     length = max((len(v) for v in columns.values()), default=0)
     index = pa_arrow.array(np.arange(length))
     return pa_arrow.table({c: (columns[c].take(pc.remainder(index, len(columns[c])))
-                               if len(columns[c]) else columns[c])
+                               if 0 < len(columns[c]) < length else columns[c])
                            for c in order}).to_pandas()
 
 
