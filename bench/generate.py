@@ -40,11 +40,16 @@ _STRIDE = 1_000_003  # prime, coprime to the series count: spreads a sample over
 
 
 def indicator_codes() -> dict[str, str]:
-    """Every Eurostat indicator code the project catalogue maps, code -> harmonised name."""
+    """Every Eurostat indicator code the project catalogue maps, code -> a harmonised name of
+    its own. The catalogue maps some codes to one name (E_DI3_GELO and E_DI4_GELO, which
+    Eurostat asks in alternate years); the bench data, every code in every year, would turn
+    that into duplicate keys (at 5M observations it does)."""
     codes: dict[str, str] = {}
     for ds in load_catalogue().of_source("eurostat"):
         codes.update(ds.indicators)
-    return dict(sorted(codes.items()))
+    shared = {name for name in codes.values() if list(codes.values()).count(name) > 1}
+    return {code: f"{name}__{code.lower()}" if name in shared else name
+            for code, name in sorted(codes.items())}
 
 
 def bench_catalogue(names: list[str]) -> Catalogue:
