@@ -13,6 +13,7 @@ from kmu_pipeline.defs.assets import build_raw_asset
 from kmu_pipeline.defs.publish import build_publish_asset
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import DEMO_SNAPSHOT
+from tests.conftest import TEST_RETRIES
 from tests.reliability.faults import FaultServer
 
 # the demo's isoc_cicce_use answer: 26 E_CC and 447 E_CC1_SI observations
@@ -37,7 +38,7 @@ def refresh(server_or_url, workdir: Path, datasets=("isoc_cicce_use", "isoc_eb_b
     assets = [build_raw_asset(catalogue.dataset(name), catalogue) for name in datasets]
     keys = [key for a in [*assets, *extra_assets] for key in a.keys]
     base_urls = {"eurostat": base, **source_kwargs.pop("base_urls", {})}
-    source_kwargs = {"max_attempts": 2, "max_retry_seconds": 2, "force_refresh": True,
+    source_kwargs = {**TEST_RETRIES, "force_refresh": True,
                      **source_kwargs}
     resources = {
         "warehouse": WarehouseResource(path=str(workdir / "kmu.duckdb")),

@@ -12,6 +12,7 @@ from PIL import Image
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.definitions import build_definitions
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+from tests.conftest import TEST_RETRIES
 
 CHART = AssetKey(["charts", "abb2_digital_integration"])
 CHART_FILE = "abb2_digital_integration.png"
@@ -24,7 +25,7 @@ def run_selection(workdir: Path, server, keys: list[AssetKey]):
         "sources": SourcesResource(
             landing_dir=str(workdir / "raw"),
             base_urls=server.base_urls(load_catalogue().sources),
-            max_attempts=2, max_retry_seconds=2, force_refresh=True),
+            **TEST_RETRIES, force_refresh=True),
     })
     return defs.resolve_job_def("refresh_all").execute_in_process(
         asset_selection=keys, raise_on_error=False)

@@ -13,6 +13,7 @@ from kmu_pipeline.defs.checks import all_checks
 from kmu_pipeline.defs.definitions import project_assets
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
 from kmu_pipeline.replay import ReplayServer
+from tests.conftest import TEST_RETRIES
 
 
 def materialize_all(recordings: Path, workdir: Path, instance: DagsterInstance | None = None,
@@ -45,7 +46,7 @@ def materialize_against(server: ReplayServer, workdir: Path,
         "sources": SourcesResource(
             landing_dir=str(workdir / "raw"),
             base_urls=server.base_urls(load_catalogue().sources),
-            max_attempts=2, max_retry_seconds=2, **source_kwargs,
+            **TEST_RETRIES, **source_kwargs,
         ),
     }
     return materialize([*project_assets(charts=charts), *all_checks()], resources=resources,
