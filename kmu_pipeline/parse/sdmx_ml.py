@@ -258,20 +258,33 @@ def _series_keys(path: Path, dataset: Dataset, landed: Landed, dimensions: list[
                  chunk_rows: int) -> pa.Table:
     """Every series' (data set, series) index, key and observation attributes stated on the
     series (TIME_PERIOD in a cross-sectional message), in document order. Read in batches and
-    dictionary-encoded: a key's codes repeat from series to series, so the table stays small
-    (5M observations: 333,000 series)."""
+    each column coded against one dictionary that grows with the distinct values: a key's codes
+    repeat from series to series (5M observations: 333,000 series, a few hundred codes), and
+    encoding every batch apart, then unifying, took five times the table's memory."""
     names = [*dimensions, *_OBS_COLUMNS]
+    distinct = {name: pa.array([], pa.string()) for name in names}
+    codes: dict[str, list[pa.Array]] = {name: [] for name in names}
+    data_sets: list[np.ndarray] = []
     try:
-        batches = [pa.RecordBatch.from_arrays(
-            [batch.column("<dataset>"), *(pc.dictionary_encode(batch.column(n)) for n in names)],
-            names=["<dataset>", *names])
-            for table, batch in _reader(names, []).parse_batches(
-                str(path), max_rows_per_batch=chunk_rows) if table == "series"]
+        for table, batch in _reader(names, []).parse_batches(str(path),
+                                                             max_rows_per_batch=chunk_rows):
+            if table != "series":
+                continue
+            # a copy: an array xml2arrow hands over keeps its whole batch alive
+            data_sets.append(batch.column("<dataset>").to_numpy().copy())
+            for name in names:
+                column = batch.column(name)
+                seen = pc.unique(column.drop_null())
+                distinct[name] = pa.concat_arrays([distinct[name], seen.filter(
+                    pc.invert(pc.is_in(seen, value_set=distinct[name])))])
+                codes[name].append(pc.index_in(column, value_set=distinct[name]))
     except Xml2ArrowError as exc:
         raise _malformed(exc, dataset, landed) from exc
-    if not batches:
+    if not data_sets:
         return pa.table({"<dataset>": pa.array([], pa.uint32())})
-    return pa.Table.from_batches(batches).unify_dictionaries().combine_chunks()
+    return pa.table({"<dataset>": np.concatenate(data_sets), **{
+        name: pa.DictionaryArray.from_arrays(pa.concat_arrays(codes[name]), distinct[name])
+        for name in names}})
 
 
 def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list[str],
