@@ -42,8 +42,8 @@ select
     {nace} as nace,
     n.geo as geo,
     {unit} as unit,
-    {year_cast}(n.TIME_PERIOD as bigint) as year,
-    {value_cast}(nullif(trim(n.OBS_VALUE), '') as double) as _number,
+    {cast}(n.TIME_PERIOD as bigint) as year,
+    {cast}(nullif(trim(n.OBS_VALUE), '') as double) as _number,
     -- Eurostat writes OBS_VALUE NaN beside a flag for "no value" (either format): stored as
     -- NULL like an empty value, since a NaN passes `is not null` and sorts above every number
     case when not isnan(_number) then _number end as value,
@@ -115,8 +115,7 @@ def harmonise_sql(columns: list[str], strict: bool = False) -> str:
             if strict else {name: f"n._{name}" for name in ("indicator", "size_class", "unit")})
     return HARMONISE_SQL.format(nace=nace, flag=flag, conf_status=conf_status,
                                 last_update=last_update, **maps,
-                                value_cast="cast" if strict else "try_cast",
-                                year_cast="cast" if strict else "try_cast")
+                                cast="cast" if strict else "try_cast")
 
 
 def observations_sql(columns: list[str], strict: bool = False) -> str:
