@@ -38,11 +38,12 @@ from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import (
     Observations,
     column_descriptions,
+    comment_table,
     create_table,
     duckdb_type,
     model_of,
+    relation_kind,
 )
-from kmu_pipeline.warehouse import comment_table
 
 HISTORY = "history.observations"            # the view: every version
 STORED = "history.stored_versions"          # the versions written down
@@ -101,16 +102,8 @@ _FIRST_LOAD_COLUMNS = {
 }
 
 
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW' or None for a schema-qualified name."""
-    schema, _, table = name.partition(".")
-    rows = con.execute("select table_type from information_schema.tables where table_schema = ? "
-                       "and table_name = ?", [schema, table]).fetchall()  # all: no open result
-    return rows[0][0] if rows else None
-
-
 def has_history(con: duckdb.DuckDBPyConnection) -> bool:
-    return _exists(con, HISTORY) is not None
+    return relation_kind(con, HISTORY) is not None
 
 
 def vintage_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -125,10 +118,10 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
     """The history's tables and view, with comments, if they are not there yet. A warehouse
     whose history.observations is still the table of every version (before the first loads
     were kept as views) keeps it as its stored versions."""
-    if _exists(con, HISTORY) == "VIEW":
+    if relation_kind(con, HISTORY) == "VIEW":
         return
     con.execute("create schema if not exists history")
-    if _exists(con, HISTORY) == "BASE TABLE":
+    if relation_kind(con, HISTORY) == "BASE TABLE":
         con.execute(f"alter table {HISTORY} rename to {STORED.partition('.')[2]}")
     _ensure_table(con, STORED, _columns(), "The versions of history.observations that are "
                   "written down: every version but those a table's first load still holds in "
@@ -142,7 +135,7 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str,
                   columns: dict[str, tuple[str, str]], description: str) -> None:
     """`table` with `columns` (name -> (type, comment)) if it is missing, and its comments."""
-    if _exists(con, table) is None:
+    if relation_kind(con, table) is None:
         con.execute(f"create table {table} ("
                     + ", ".join(f"{name} {kind}" for name, (kind, _) in columns.items()) + ")")
     comment_table(con, table, description,
@@ -174,8 +167,9 @@ def _first_load_versions(table: str) -> str:
 def _define_view(con: duckdb.DuckDBPyConnection) -> None:
     """history.observations over the stored versions and every first load still held."""
     tables = [t for (t,) in con.execute(
-        f"select distinct raw_table from {FIRST_LOADS} where raw_table in (select schema_name "
-        f"|| '.' || table_name from duckdb_tables()) order by 1").fetchall()]
+        f"select distinct raw_table from {FIRST_LOADS} where raw_table in (select table_schema "
+        f"|| '.' || table_name from information_schema.tables where table_type = 'BASE TABLE' "
+        f"and table_catalog = current_database()) order by 1").fetchall()]
     columns = _columns()
     parts = [f"select {', '.join(columns)} from {STORED}",
              *(_first_load_versions(t) for t in tables)]
@@ -223,7 +217,7 @@ def record_changes(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: Ite
                 f"{_incoming_versions(incoming, retrieved)}", params)
     current = [f"select rowid as replaced, {', '.join(_columns())}, false as is_first_load "
                f"from {STORED} where raw_table = $table and valid_to_retrieved is null"]
-    if _exists(con, dataset.table):  # the raw table the load replaces
+    if relation_kind(con, dataset.table):  # the raw table the load replaces
         current.append(f"select null as replaced, *, true as is_first_load "
                        f"from ({_first_load_versions(dataset.table)})")
     con.execute("create or replace temp table _current as "

@@ -34,7 +34,7 @@ from kmu_pipeline.errors import (
 )
 from kmu_pipeline.history import record_changes, write_down_first_load
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.schemas import column_descriptions, create_table, model_of
+from kmu_pipeline.schemas import column_descriptions, create_table, model_of, relation_kind
 from kmu_pipeline.sources.http import HttpClient
 from kmu_pipeline.sources.registry import adapter_for
 from kmu_pipeline.validation import TableValidation, validate_table
@@ -93,9 +93,7 @@ def lost_size_classes(con: duckdb.DuckDBPyConnection, dataset: Dataset,
     """Size classes the last good table had and this answer lacks (a renamed or dropped code),
     and those it had. Eurostat leaves some classes out for some indicators (0-9), so the
     reference is the dataset's own last good data, not the catalogue map."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
-                         "table_name = ?", [dataset.table]).fetchone()[0]
-    if not exists:
+    if relation_kind(con, dataset.table) is None:
         return [], []
     had = {s for (s,) in con.execute(
         f"select distinct size_class from {dataset.table} where size_class is not null")
@@ -162,8 +160,7 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, rows: int
     replaces it: a header-only, cut or partial answer is not the agency withdrawing data (that
     it says explicitly, NoDataError). An edited catalogue entry may shrink its table, and
     KMU_ACCEPT_DROP=<dataset> accepts one drop on purpose."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name || '.' || "
-                         "table_name = ?", [dataset.table]).fetchone()[0]
+    exists = relation_kind(con, dataset.table) is not None
     had = con.execute(f"select count(*) from {dataset.table}").fetchone()[0] if exists else 0
     if not had:
         return

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from kmu_pipeline.errors import PublishConflict
+from kmu_pipeline.history import HISTORY, ensure_history
 from kmu_pipeline.publication import (
     PublishRecord,
     fsync,
@@ -48,7 +49,13 @@ from kmu_pipeline.publication import (
     sweep_dead_builds,
     write_record,
 )
-from kmu_pipeline.schemas import META_MODELS, column_descriptions, column_types, create_table
+from kmu_pipeline.schemas import (
+    META_MODELS,
+    column_descriptions,
+    column_types,
+    comment_table,
+    create_table,
+)
 
 log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts", "meta")
@@ -345,7 +352,8 @@ def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tupl
     con = _KEPT.pop(build, None) or connect(str(build), **BUILD_SETTINGS)
     try:
         tables = tuple(f"{s}.{t}" for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() order by all").fetchall())
+            "select table_schema, table_name from information_schema.tables where table_type = "
+            "'BASE TABLE' and table_catalog = current_database() order by all").fetchall())
         con.execute("insert or replace into meta.runs values (?, now(), ?)",
                     [run_id, ",".join(tables)])
         stale = tuple(con.execute("select dataset, error from meta.dataset_status "
@@ -358,16 +366,17 @@ def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tupl
 
 
 def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
-    """The schemas and meta tables (schemas.META_MODELS), in one transaction: a build has all of
-    them or none (a step killed half-way through leaves them to the next one). A warehouse
-    published before a model gained a column gets it added (NULL for the old rows). One
-    catalogue lookup when everything is present."""
+    """The schemas, the meta tables (schemas.META_MODELS) and the history's tables and view, in
+    one transaction: a build has all of them or none (a step killed half-way through leaves
+    them to the next one). A warehouse published before a model gained a column gets it added
+    (NULL for the old rows). One catalogue lookup when everything is present. The history is
+    part of the layout, not of a dataset's first load, so no load pays for creating it."""
     wanted = {(table, column) for table, model in META_MODELS.items()
               for column in column_types(model)}
     present = set(con.execute(
         "select schema_name || '.' || table_name, column_name from duckdb_columns() "
-        "where schema_name = 'meta'").fetchall())
-    if wanted <= present:
+        "where schema_name in ('meta', 'history')").fetchall())
+    if wanted <= present and HISTORY in {table for table, _ in present}:
         return
     with transaction(con):
         for schema in SCHEMAS:
@@ -382,6 +391,7 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
                                 f"{column_type}")
             comment_table(con, table, model.__doc__.partition(": ")[2].strip(),
                           column_descriptions(model))
+        ensure_history(con)
 
 
 @contextmanager
@@ -413,19 +423,3 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str,
         con.execute(f"create or replace table {table} as {select_sql}", params)
         comment_table(con, table, description, column_comments or {})
         return con.execute(f"select count(*) from {table}").fetchone()[0]
-
-
-def comment_table(con: duckdb.DuckDBPyConnection, table: str, description: str,
-                  column_comments: Mapping[str, str], kind: str = "table") -> None:
-    """Comment a table (or, kind "view", a view) and its columns."""
-    # COMMENT ON takes only literals, so values go through a quoted literal, never raw text.
-    statements = [f"comment on {kind} {table} is {_literal(description)}"] if description else []
-    existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-    statements += [f'comment on column {table}."{column}" is {_literal(text)}'
-                   for column, text in column_comments.items() if text and column in existing]
-    if statements:  # one call: a statement each cost a round trip (35 of them for the history)
-        con.execute(";\n".join(statements))
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

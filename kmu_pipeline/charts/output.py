@@ -28,6 +28,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.offsetbox import AnchoredOffsetbox, TextArea, VPacker  # noqa: E402
 
 from kmu_pipeline.catalogue import load_catalogue  # noqa: E402
+from kmu_pipeline.schemas import relation_kind  # noqa: E402
 
 PRINT_DPI = 300
 PAD_INCHES = 0.1  # white margin around the picture (savefig's own for bbox_inches="tight")
@@ -72,10 +73,7 @@ def stale_marker(con: duckdb.DuckDBPyConnection, raw_tables: tuple[str, ...]) ->
 
     The date is the oldest last successful refresh among the stale tables. A warehouse without
     meta.dataset_status (a hand-built test warehouse) has no freshness to report."""
-    has_status = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'meta' "
-        "and table_name = 'dataset_status'").fetchone()[0]
-    if not has_status or not raw_tables:
+    if relation_kind(con, "meta.dataset_status") is None or not raw_tables:
         return ""
     stale, since = con.execute(
         "select count(*), min(last_success_at) from meta.dataset_status "

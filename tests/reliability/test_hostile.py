@@ -149,7 +149,7 @@ ALLOWED_IN_SQL = {
     "STORED.partition('.')[2]", "_first_load_versions(dataset.table)",
     "_incoming_versions(incoming, retrieved)",
     "RELATIONS",  # warehouse.py: the fixed query listing tables and views
-    "kind",  # warehouse.comment_table: "table" or "view", from the code
+    "kind",  # schemas.comment_table: "table" or "view", from the code
     "column_type",  # warehouse.ensure_layout: a model's type, schemas.duckdb_type's fixed set
 }
 

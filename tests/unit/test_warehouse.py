@@ -70,7 +70,11 @@ def test_a_build_left_without_its_layout_is_completed(tmp_path):
     with wh.connect_build("r") as con:
         tables = {r[0] for r in con.execute(
             "select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
-    assert tables == {"meta.dataset_status", "meta.requests", "meta.runs", "marts.t"}
+        views = {r[0] for r in con.execute("select schema_name || '.' || view_name from "
+                                           "duckdb_views() where not internal").fetchall()}
+    assert tables == {"meta.dataset_status", "meta.requests", "meta.runs",
+                      "history.stored_versions", "history.first_loads", "marts.t"}
+    assert views == {"history.observations"}  # the history is part of the layout
 
 
 def test_a_checkpoint_keeps_a_short_row_group_instead_of_rewriting_the_table(tmp_path):
