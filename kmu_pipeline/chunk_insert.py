@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, insertable_columns
 
 ARROW_SCHEMA = pa.schema([
     (c, pa.int64() if c == "year" else pa.float64() if c == "value" else pa.large_string())
@@ -107,7 +107,7 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
     counted = [0]
     reader = pa.RecordBatchReader.from_batches(
         ARROW_SCHEMA, prefetched(_batches(chunks, counted), failures, ahead=1))
-    columns = ", ".join(OBSERVATION_COLUMNS)
+    columns = ", ".join(insertable_columns(con, target))  # not a raw table's generated ones
     con.register("chunks", reader)
     (bound,), = con.execute("select current_setting('memory_limit')").fetchall()
     con.execute("set memory_limit = $1", [INSERT_MEMORY_LIMIT])

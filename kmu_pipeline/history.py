@@ -311,7 +311,7 @@ def _record_first_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, incomin
           "stamps": [low for _, low, _ in stamps]})
     # the view reads the raw table, which the swap after this puts in place: an empty one
     # stands in for it on the very first load
-    create_table(con, dataset.table, Observations, replace=False)
+    create_table(con, dataset.table, Observations, replace=False, entry=dataset)
     _define_view(con)
 
 

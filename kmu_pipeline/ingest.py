@@ -112,7 +112,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, landed: list[
     model = model_of(dataset.model)
     with transaction(con):
         clock = time.perf_counter()
-        create_table(con, incoming, model)
+        create_table(con, incoming, model, entry=dataset)
         rows = sum(_load_one(adapter, con, incoming, dataset, source, item, landing_root)
                    for item in landed)
         seconds["load"] = time.perf_counter() - clock
@@ -178,7 +178,7 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, rows: int
 
 def ensure_table(con, dataset: Dataset) -> None:
     """An empty raw table, so downstream SQL works before a dataset's first success."""
-    create_table(con, dataset.table, model_of(dataset.model), replace=False)
+    create_table(con, dataset.table, model_of(dataset.model), replace=False, entry=dataset)
 
 
 def loaded_from(dataset: Dataset, landed: list[Landed]) -> str:
@@ -303,7 +303,7 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
         log.warning("%s", exc)
         with warehouse.connect_build(run_id) as con, transaction(con):
             write_down_first_load(con, dataset)  # the history keeps what the table held
-            create_table(con, dataset.table, model_of(dataset.model))
+            create_table(con, dataset.table, model_of(dataset.model), entry=dataset)
             record_status(con, dataset, report)
     except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)
         report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset,

@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from kmu_pipeline.catalogue import SIZE_CLASSES
+from kmu_pipeline.catalogue import SIZE_CLASSES, Dataset
 
 UNITS = (
     "pct_enterprises", "pct_employed", "pct_recruiting_enterprises", "enterprises_count",
@@ -33,8 +33,11 @@ class Observations(pa.DataFrameModel):
     # source and indicator need no vocabulary check here: a load writes the entry's source and
     # only indicators its code map names (an unmapped code is NULL and fails not-nullable)
     source: Series[str] = pa.Field(
-        description="Catalogue source the value came from: eurostat or genesis (Destatis)")
-    dataset: Series[str] = pa.Field(description="Catalogue dataset name (source's table code)")
+        description="Catalogue source the value came from: eurostat or genesis (Destatis); "
+                    "in a raw table, the table's own (a generated column: stored once)")
+    dataset: Series[str] = pa.Field(
+        description="Catalogue dataset name (source's table code); in a raw table, the "
+                    "table's own (a generated column: stored once)")
     indicator: Series[str] = pa.Field(description="Harmonised indicator name (catalogue maps)")
     indicator_code: Series[str] = pa.Field(description="The source's own indicator code")
     size_class: Series[str] = pa.Field(
@@ -81,7 +84,11 @@ class Observations(pa.DataFrameModel):
         unique = OBSERVATION_KEY
         # what the dataframe checks above read: validation.validate_table checks their distinct
         # combinations (tests/unit/test_validation.py fails a check that reads anything else)
-        metadata = {"row_check_columns": ["unit", "value", "flag", "conf_status"]}
+        # column -> the catalogue entry's field that is its value on every row of the entry's
+        # raw table (create_table: a generated column, so no load writes 500k copies of one
+        # string: ~10% of an SDMX-CSV load, bench/RESULTS.md)
+        metadata = {"row_check_columns": ["unit", "value", "flag", "conf_status"],
+                    "per_table": {"source": "source", "dataset": "name"}}
 
 
 OBSERVATION_COLUMNS = list(Observations.to_schema().columns)
@@ -244,9 +251,18 @@ def _primary_key(model: type[pa.DataFrameModel]) -> str | None:
 
 
 def create_table(con: duckdb.DuckDBPyConnection, table: str, model: type[pa.DataFrameModel],
-                 replace: bool = True) -> None:
-    """An empty table of the model's columns; replace=False keeps an existing one."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in column_types(model).items())
+                 replace: bool = True, entry: Dataset | None = None) -> None:
+    """An empty table of the model's columns; replace=False keeps an existing one.
+
+    The table of one catalogue `entry` defines the columns the model fills from the entry
+    (Config metadata `per_table`, e.g. source and dataset) as generated columns of the entry's
+    values: every row reads them, no load writes them (insertable_columns)."""
+    constants = ({column: getattr(entry, field) for column, field in
+                  (getattr(model.Config, "metadata", None) or {}).get("per_table", {}).items()}
+                 if entry is not None else {})
+    columns = ", ".join(
+        f"{name} {kind} generated always as ({_literal(constants[name])}) virtual"
+        if name in constants else f"{name} {kind}" for name, kind in column_types(model).items())
     if replace:
         con.execute(f"create or replace table {table} ({columns})")
     else:
@@ -278,3 +294,12 @@ def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
                        "current_database() and table_schema = ? and table_name = ?",
                        [schema, table]).fetchall()  # all: no open result
     return rows[0][0] if rows else None
+
+
+def insertable_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns a load writes into `table`, in order: all but its generated ones."""
+    schema, _, name = table.rpartition(".")
+    return [c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = coalesce(nullif(?, ''), current_schema()) and table_name = ? "
+        "and not is_generated order by column_index", [schema, name]).fetchall()]

@@ -139,7 +139,7 @@ ALLOWED_IN_SQL = {
     # ingest/warehouse: the catalogue table a load goes into, and its `__incoming` twin
     "incoming", "target", "table.rpartition('.')[2]",
     # sdmx_harmonise: fixed SQL; the header only chooses fragments (checked by check_columns)
-    "harmonise_sql(header)", "observations_sql(header, strict=True)",
+    "harmonise_sql(header)", "sql",  # insert_sql: the target, its columns, fixed SQL
     "', '.join(names)",  # validation.py: the model's column names
     "seed.schema",  # sql_models.py: always `seeds`, the folder the seed CSVs live in
     # history.py: the history's view and tables, fixed SQL, the model's key columns and a
