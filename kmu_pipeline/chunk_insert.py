@@ -125,8 +125,9 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> int:
-    """Insert a small frame (labels, DESI) whose columns are the target's, by name."""
-    columns = ", ".join(frame.columns)
+    """Insert a small frame (labels, DESI, a parser's observations) whose columns are the
+    target's, by name; a raw table's generated columns are the table's own."""
+    columns = ", ".join(c for c in insertable_columns(con, target) if c in frame.columns)
     con.register("incoming_frame", frame)
     try:
         con.execute(f"insert into {target} ({columns}) select {columns} from incoming_frame")
