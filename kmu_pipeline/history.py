@@ -37,6 +37,7 @@ from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.landing import Landed
 from kmu_pipeline.schemas import (
     Observations,
+    base_tables,
     column_descriptions,
     comment_table,
     create_table,
@@ -167,9 +168,8 @@ def _first_load_versions(table: str) -> str:
 def _define_view(con: duckdb.DuckDBPyConnection) -> None:
     """history.observations over the stored versions and every first load still held."""
     tables = [t for (t,) in con.execute(
-        f"select distinct raw_table from {FIRST_LOADS} where raw_table in (select table_schema "
-        f"|| '.' || table_name from information_schema.tables where table_type = 'BASE TABLE' "
-        f"and table_catalog = current_database()) order by 1").fetchall()]
+        f"select distinct raw_table from {FIRST_LOADS} where list_contains($tables, raw_table) "
+        f"order by 1", {"tables": base_tables(con)}).fetchall()]
     columns = _columns()
     parts = [f"select {', '.join(columns)} from {STORED}",
              *(_first_load_versions(t) for t in tables)]

@@ -247,7 +247,12 @@ def column_types(model: type[pa.DataFrameModel]) -> dict[str, str]:
 
 
 def _primary_key(model: type[pa.DataFrameModel]) -> str | None:
-    return (getattr(model.Config, "metadata", None) or {}).get("primary_key")
+    return model_metadata(model).get("primary_key")
+
+
+def model_metadata(model: type[pa.DataFrameModel]) -> dict:
+    """The model's Config.metadata (pandera keeps it on the model, not on the schema)."""
+    return getattr(model.Config, "metadata", None) or {}
 
 
 def create_table(con: duckdb.DuckDBPyConnection, table: str, model: type[pa.DataFrameModel],
@@ -256,9 +261,9 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, model: type[pa.Data
 
     The table of one catalogue `entry` defines the columns the model fills from the entry
     (Config metadata `per_table`, e.g. source and dataset) as generated columns of the entry's
-    values: every row reads them, no load writes them (insertable_columns)."""
-    constants = ({column: getattr(entry, field) for column, field in
-                  (getattr(model.Config, "metadata", None) or {}).get("per_table", {}).items()}
+    values: every row reads them, no load writes them (generated_columns)."""
+    constants = ({column: getattr(entry, field)
+                  for column, field in model_metadata(model).get("per_table", {}).items()}
                  if entry is not None else {})
     columns = ", ".join(
         f"{name} {kind} generated always as ({_literal(constants[name])}) virtual"
@@ -285,21 +290,36 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Catalogue look-ups go through information_schema, not duckdb_tables(): that one sizes every
+# table first (~5 ms on a connection's first call, most of an existence check on a refresh
+# that loads nothing). A name without a schema is in the connection's current one.
+_IN_THIS_DATABASE = ("table_catalog = current_database() "
+                     "and table_schema = coalesce(nullif($schema, ''), current_schema())")
+
+
 def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW' or None for a schema-qualified name in the connection's database.
-    information_schema, not duckdb_tables(): that one sizes every table first (~5 ms on a
-    connection's first call, most of an existence check on a refresh that loads nothing)."""
-    schema, _, table = name.partition(".")
-    rows = con.execute("select table_type from information_schema.tables where table_catalog = "
-                       "current_database() and table_schema = ? and table_name = ?",
-                       [schema, table]).fetchall()  # all: no open result
+    """'BASE TABLE', 'VIEW' or None for a table or view name in the connection's database."""
+    schema, _, table = name.rpartition(".")
+    rows = con.execute(f"select table_type from information_schema.tables where "
+                       f"{_IN_THIS_DATABASE} and table_name = $table",
+                       {"schema": schema, "table": table}).fetchall()  # all: no open result
     return rows[0][0] if rows else None
 
 
-def insertable_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The columns a load writes into `table`, in order: all but its generated ones."""
+def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table of the connection's database (not its views or temp tables), as
+    schema.table, sorted."""
+    return [name for (name,) in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables where "
+        "table_catalog = current_database() and table_type = 'BASE TABLE' order by 1"
+    ).fetchall()]
+
+
+def generated_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns of `table` that no load writes: its generated ones (a raw table's source and
+    dataset, create_table)."""
     schema, _, name = table.rpartition(".")
-    return [c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where database_name = current_database() "
-        "and schema_name = coalesce(nullif(?, ''), current_schema()) and table_name = ? "
-        "and not is_generated order by column_index", [schema, name]).fetchall()]
+    return {c for (c,) in con.execute(
+        f"select column_name from information_schema.columns where {_IN_THIS_DATABASE} "
+        f"and table_name = $table and is_generated = 'ALWAYS'",
+        {"schema": schema, "table": name}).fetchall()}

@@ -30,7 +30,7 @@ import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
 from kmu_pipeline.errors import KmuError
-from kmu_pipeline.schemas import Observations
+from kmu_pipeline.schemas import Observations, model_metadata
 
 # pandera's built-in checks that test one value at a time
 ROW_WISE_CHECKS = frozenset({
@@ -64,8 +64,7 @@ def distinct_schema(model: type[pa.DataFrameModel]) -> DistinctSchema:
     length: pandera then checked each value of a constant column tens of thousands of times."""
     schema = model.to_schema()  # cached by pandera: read, never changed (the parts are copies)
     key = tuple(schema.unique or ())
-    # pandera keeps Config.metadata on the model, not on the schema it builds
-    joint = list((getattr(model.Config, "metadata", None) or {}).get("row_check_columns", ()))
+    joint = list(model_metadata(model).get("row_check_columns", ()))
     for name, column in schema.columns.items():
         odd = [c.name for c in column.checks if c.name not in ROW_WISE_CHECKS]
         if column.unique or odd:

@@ -51,6 +51,7 @@ from kmu_pipeline.publication import (
 )
 from kmu_pipeline.schemas import (
     META_MODELS,
+    base_tables,
     column_descriptions,
     column_types,
     comment_table,
@@ -351,9 +352,7 @@ def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tupl
     """Add the run to meta.runs and checkpoint; return the tables and the stale datasets."""
     con = _KEPT.pop(build, None) or connect(str(build), **BUILD_SETTINGS)
     try:
-        tables = tuple(f"{s}.{t}" for s, t in con.execute(
-            "select table_schema, table_name from information_schema.tables where table_type = "
-            "'BASE TABLE' and table_catalog = current_database() order by all").fetchall())
+        tables = tuple(base_tables(con))
         con.execute("insert or replace into meta.runs values (?, now(), ?)",
                     [run_id, ",".join(tables)])
         stale = tuple(con.execute("select dataset, error from meta.dataset_status "

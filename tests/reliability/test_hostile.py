@@ -150,6 +150,7 @@ ALLOWED_IN_SQL = {
     "_incoming_versions(incoming, retrieved)",
     "RELATIONS",  # warehouse.py: the fixed query listing tables and views
     "kind",  # schemas.comment_table: "table" or "view", from the code
+    "_IN_THIS_DATABASE",  # schemas.py: a fixed condition; schema and table are parameters
     "column_type",  # warehouse.ensure_layout: a model's type, schemas.duckdb_type's fixed set
 }
 
