@@ -39,6 +39,7 @@ from kmu_pipeline.parse.sdmx_harmonise import insert_harmonised
 
 # observations a batch: flat memory, and DuckDB fills whole row groups
 CHUNK_ROWS = BATCH_ROWS
+CODES = pa.dictionary(pa.int32(), pa.string())  # a key column: codes into its distinct values
 _OBS_COLUMNS = ("TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS")
 _GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
 _FOOTER = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message/footer}"
@@ -231,8 +232,10 @@ def count_tags(path: Path) -> dict[bytes, int]:
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             data = tail + block
-            for tag in counts:
-                counts[tag] += data.count(tag)
+            counts[_OBS_TAG] += data.count(_OBS_TAG)
+            # '!' is rare in data (a memchr pass), and "<!" costs a slower search where it is
+            if b"!" in data:
+                counts[_HIDING] += data.count(_HIDING)
             tail = data[-keep:]
     return counts
 
@@ -310,7 +313,9 @@ def _observations(path: Path, dataset: Dataset, landed: Landed, dimensions: list
                                             dataset=dataset.name, url=landed.url)
             index = pa.array(row)
             seen += batch.num_rows
-            yield pa.table({**{dim: _decoded(keys[dim].take(index)) for dim in dimensions},
+            # the key columns stay dictionary-coded: DuckDB reads the codes and the one
+            # dictionary, and looks each code up once, not once a row
+            yield pa.table({**{dim: keys[dim].take(index) for dim in dimensions},
                             **{c: (pc.coalesce(batch.column(c),
                                                _decoded(on_series[c].take(index)))
                                    if c in on_series else batch.column(c))
@@ -380,13 +385,15 @@ def insert_landed(con: duckdb.DuckDBPyConnection, target: str, landed: Landed,
     place of the error DuckDB's scan reports for it.
     """
     columns = [*dimensions, *_OBS_COLUMNS]
-    schema = pa.schema([(name, pa.string()) for name in columns])
+    schema = pa.schema([(name, CODES if name in dimensions else pa.string())
+                        for name in columns])
     failures: list[BaseException] = []
 
     def open_native(c: duckdb.DuckDBPyConnection) -> None:
         tables = native_tables(body_path, dataset, landed, dimensions, chunk_rows)
+        # (a cast is free where the columns have the type already: xml2arrow's key columns)
         batches = (batch for table in prefetched(tables, failures)
-                   for batch in table.select(columns).to_batches())
+                   for batch in table.select(columns).cast(schema).to_batches())
         c.register("native", pa.RecordBatchReader.from_batches(schema, batches))
 
     try:
