@@ -140,7 +140,8 @@ def case_read_csv(args: argparse.Namespace) -> dict:
 
 
 def case_sdmx1(args: argparse.Namespace) -> dict:
-    """sdmx1 read_sdmx + to_pandas of an SDMX-ML slice (its rate is extrapolated by the caller)."""
+    """sdmx1 read_sdmx + to_pandas of an SDMX-ML body (bench.run says which: the ingest's own, or
+    one of its size that stands for a larger one)."""
     import sdmx
 
     baseline = _peak_mb()

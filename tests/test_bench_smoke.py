@@ -16,12 +16,16 @@ def test_bench_runs_at_smoke_size_and_prints_every_figure(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--sizes", "2000,3000", "--repeats", "2",
-         "--workdir", str(tmp_path)],
+         "--workdir", str(tmp_path), "--cpus", "0"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     for figure in (r"duckdb bare read_csv\s+[\d.]+ s\s+[\d,]+ obs/s",
-                   r"sdmx1 read_sdmx\+to_pandas .*timed on a 2,000-obs slice, extrapolated",
+                   r"sdmx1 read_sdmx\+to_pandas .*timed on this body; on a 2,000-obs slice: "
+                   r"[\d,]+ obs/s",
+                   r"against sdmx1's rate on the 2,000-obs slice, the yardstick up to session "
+                   r"12: [\d.]+x, runs [\d.]+x \[[\d.]+-[\d.]+\]",
+                   r"every case ran on CPU\(s\) 0 ==",
                    r"ratio to duckdb read_csv\s+[\d.]+x  runs [\d.]+x \[[\d.]+-[\d.]+\]",
                    r"ratio to sdmx1\s+[\d.]+x  runs [\d.]+x \[[\d.]+-[\d.]+\]",
                    r"as a step of the multiprocess executor, which opens the build again for "
