@@ -156,7 +156,8 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
                                   base_urls=_base_urls(stack, args.replay))
         catalogue = load_catalogue()
         results = check_catalogue(catalogue, sources.client(),
-                                  {name: sources.base_url(name) for name in catalogue.sources})
+                                  {name: sources.base_url(source)
+                                   for name, source in catalogue.sources.items()})
     print(tabulate([(r.dataset, r.source, r.code, r.status, r.detail) for r in results],
                    headers=["entry", "source", "code", "status",
                             "what is wrong (ok: what was checked)"],

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 from matplotlib.patches import Patch
 
+from kmu_pipeline.catalogue import Catalogue
 from kmu_pipeline.charts.labels import ARTICLE_WORDS, SIZE_LABELS, SIZE_ORDER, UNIT_BASES, country
 from kmu_pipeline.charts.output import Provenance, cited_tables, finish, plt
 
@@ -24,7 +25,8 @@ AXIS_UNIT = "pct_enterprises"
 
 
 def article_figure(con: duckdb.DuckDBPyConnection, figure: str, path: Path,
-                   year: int = 2020, run_id: str | None = None) -> pd.DataFrame:
+                   year: int = 2020, run_id: str | None = None,
+                   catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Grouped bars: one group per indicator, one bar per size class that has a row.
 
     A flagged value is hatched and carries its flag, a value published without a number shows
@@ -60,7 +62,7 @@ def article_figure(con: duckdb.DuckDBPyConnection, figure: str, path: Path,
               title="Beschäftigte", fontsize=8, title_fontsize=8, frameon=False)
     title = TITLES[figure].format(year=year)
     ax.set_title(f"{title}\nin %", loc="left", fontsize=11)
-    source_line, raw_tables = cited_tables(data)
+    source_line, raw_tables = cited_tables(data, catalogue)
     provenance = Provenance(source_line, "marts.article_figures", run_id, raw_tables)
     footnotes = [f"{mark} {text}" for mark, text in bases.values()]
     data.attrs["chart_metadata"] = finish(fig, con, path, provenance, title,

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from kmu_pipeline.catalogue import Catalogue
 from kmu_pipeline.charts.output import Provenance, cited_tables, finish, plt
 
 DD_TARGETS = {"digital_intensity": "Digitale Basisintensität (Ziel: mehr als 90 %)",
@@ -19,8 +20,8 @@ DD_GEOS = {"DE": ("Deutschland", "#08519c"), "EU27_2020": ("EU-27", "#fd8d3c")}
 DD_MARKERS = ("o", "s", "^")
 
 
-def digital_decade(con: duckdb.DuckDBPyConnection, path: Path,
-                   run_id: str | None = None) -> pd.DataFrame:
+def digital_decade(con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None = None,
+                   catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Germany vs EU-27 vs the best member state, one panel per 2030 target and size class,
     with the target line and the path Germany needs from its latest wave.
 
@@ -50,7 +51,7 @@ def digital_decade(con: duckdb.DuckDBPyConnection, path: Path,
                      "werden nicht verbunden")
     title = "Digitale Dekade 2030: Deutschland, EU-27 und bester Mitgliedstaat"
     fig.suptitle(f"{title}, in % der Unternehmen")
-    source_line, raw_tables = cited_tables(data)
+    source_line, raw_tables = cited_tables(data, catalogue)
     provenance = Provenance(source_line, "marts.digital_decade", run_id, raw_tables)
     data.attrs["chart_metadata"] = finish(
         fig, con, path, provenance, title, notes,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import Catalogue, load_catalogue
 from kmu_pipeline.charts.labels import INDICATOR_NAMES, UNIT_BASES, country
 from kmu_pipeline.charts.output import Provenance, cited_tables, finish, plt
 
@@ -17,21 +17,22 @@ LINE_COLOURS = {"DE": "#08519c", "EU27_2020": "#fd8d3c"}
 SMALL, LARGE = ("10-49", "#6baed6"), ("250+", "#08519c")
 
 
-def _provenance(scope: str, indicator: str, mart: str, run_id: str | None) -> Provenance:
+def _provenance(scope: str, indicator: str, mart: str, run_id: str | None,
+                catalogue: Catalogue | None) -> Provenance:
     """The catalogue datasets that deliver `indicator` from the sources of `scope`, cited and
     watched; without one, the sources of that scope whose observations the mart holds."""
-    catalogue = load_catalogue()
+    catalogue = catalogue or load_catalogue()
     observed = [ds for ds in catalogue.of_model("observations")
                 if catalogue.sources[ds.source].scope == scope]
     rows = [(ds.source, ds.name) for ds in observed if indicator in ds.indicators.values()]
     rows = rows or sorted({(ds.source, "") for ds in observed})
-    line, raw = cited_tables(pd.DataFrame(rows, columns=["source", "dataset"]))
+    line, raw = cited_tables(pd.DataFrame(rows, columns=["source", "dataset"]), catalogue)
     return Provenance(line, mart, run_id, raw)
 
 
 def gap_trend(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
               scope: str = "eu", geos: tuple[str, ...] = ("DE", "EU27_2020"),
-              run_id: str | None = None) -> pd.DataFrame:
+              run_id: str | None = None, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Large-vs-small gap in percentage points over the survey years, one line per country,
     from the sources of `scope` (staging.sources; eu: the survey of every member state).
 
@@ -69,8 +70,8 @@ def gap_trend(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
         ax.set_xticks(sorted(set(plotted["year"])))
     notes = _trend_notes(plotted, geos)
     data.attrs["chart_metadata"] = finish(
-        fig, con, path, _provenance(scope, indicator, "marts.adoption_gaps", run_id), title,
-        notes)
+        fig, con, path, _provenance(scope, indicator, "marts.adoption_gaps", run_id, catalogue),
+        title, notes)
     return data
 
 
@@ -85,7 +86,8 @@ def _trend_notes(plotted: pd.DataFrame, geos: tuple[str, ...]) -> list[str]:
 
 
 def gap_panels(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
-               scope: str = "eu", run_id: str | None = None) -> pd.DataFrame:
+               scope: str = "eu", run_id: str | None = None,
+               catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Small multiples: one panel per member state (and the EU-27 first) with the share of
     small (10-49) and of large (250+) firms over the years, from the sources of `scope`; the
     shaded band is the gap.
@@ -101,7 +103,7 @@ def gap_panels(con: duckdb.DuckDBPyConnection, indicator: str, path: Path,
         "is not null) order by geo, year", [indicator, scope]).fetchdf()
     members = [g for (g,) in con.execute("select geo from seeds.eu_members").fetchall()]
     name = INDICATOR_NAMES.get(indicator, indicator)
-    provenance = _provenance(scope, indicator, "marts.adoption_gaps", run_id)
+    provenance = _provenance(scope, indicator, "marts.adoption_gaps", run_id, catalogue)
     title = f"{name}: kleine und große Unternehmen je Mitgliedstaat"
     geos = sorted(set(data["geo"]), key=lambda g: (g != "EU27_2020", country(g)))
     if not geos:

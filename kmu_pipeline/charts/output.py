@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.offsetbox import AnchoredOffsetbox, TextArea, VPacker  # noqa: E402
 
-from kmu_pipeline.catalogue import load_catalogue  # noqa: E402
+from kmu_pipeline.catalogue import Catalogue, load_catalogue  # noqa: E402
 from kmu_pipeline.schemas import relation_kind  # noqa: E402
 
 PRINT_DPI = 300
@@ -52,10 +52,12 @@ class Provenance:
         return f"{self.source_line} (kmu-pipeline: {self.mart}{run})"
 
 
-def cited_tables(data: pd.DataFrame) -> tuple[str, tuple[str, ...]]:
+def cited_tables(data: pd.DataFrame, catalogue: Catalogue | None = None,
+                 ) -> tuple[str, tuple[str, ...]]:
     """'Quelle: ...' naming each agency's tables behind rows with `source` and `dataset`, and
-    the raw tables (raw.<source>__<dataset>) those rows were loaded into."""
-    catalogue = load_catalogue()
+    the raw tables (raw.<source>__<dataset>) those rows were loaded into. The chart assets hand
+    in the catalogue their definitions were built from (else: the process's catalogue)."""
+    catalogue = catalogue or load_catalogue()
     codes = {ds.name: ds.code for ds in catalogue.datasets}
     agency = {name: source.agency for name, source in catalogue.sources.items()}
     pairs = data[["source", "dataset"]].drop_duplicates().sort_values(["source", "dataset"])

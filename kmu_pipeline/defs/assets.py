@@ -116,7 +116,8 @@ def build_raw_asset(dataset: Dataset, catalogue: Catalogue) -> AssetsDefinition:
         run = context.instance.get_run_record_by_id(context.run.run_id)
         client = sources.client(run_started=run.start_time if run else None)
         report = refresh_dataset(dataset, client=client,
-                                 base_url=sources.base_url(dataset.source), warehouse=wh,
+                                 base_url=sources.base_url(catalogue.sources[dataset.source]),
+                                 warehouse=wh,
                                  run_id=context.run.run_id, catalogue=catalogue)
         with wh.connect_build(context.run.run_id) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}

@@ -15,6 +15,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, asset
 
 from kmu_pipeline import charts
+from kmu_pipeline.catalogue import Catalogue
 from kmu_pipeline.defs.inline_charts import inline_entry
 from kmu_pipeline.defs.metadata import OWNERS, code_version
 from kmu_pipeline.defs.publish import conclude
@@ -26,29 +27,31 @@ from kmu_pipeline.defs.sql import table_key
 CHARTS_VERSION = code_version(Path(charts.__file__).read_text(encoding="utf-8"))
 
 CHARTS = {
-    # asset name -> (file name, mart it reads, drawing function(con, path, run_id))
+    # asset name -> (file name, mart it reads, drawing function(con, path, **cited), where
+    # cited holds the run id and the catalogue the chart cites its sources from)
     "abb1_desi_2020": ("abb1_desi_2020.png", "marts.desi_2020",
-                       lambda con, path, run_id: charts.desi_stacked(con, path, run_id=run_id)),
+                       lambda con, path, run_id, catalogue: charts.desi_stacked(
+                           con, path, run_id=run_id)),  # cites the Commission's index
     "abb2_digital_integration": (
         "abb2_digital_integration.png", "marts.article_figures",
-        lambda con, path, run_id: charts.article_figure(con, "abb2", path, run_id=run_id)),
+        lambda con, path, **cited: charts.article_figure(con, "abb2", path, **cited)),
     "abb3_framework_conditions": (
         "abb3_framework_conditions.png", "marts.article_figures",
-        lambda con, path, run_id: charts.article_figure(con, "abb3", path, run_id=run_id)),
+        lambda con, path, **cited: charts.article_figure(con, "abb3", path, **cited)),
     "cloud_gap_trend": (
         "cloud_gap_trend.png", "marts.adoption_gaps",
-        lambda con, path, run_id: charts.gap_trend(con, "cloud_computing", path, run_id=run_id)),
+        lambda con, path, **cited: charts.gap_trend(con, "cloud_computing", path, **cited)),
     "digital_decade_targets": (
         "digital_decade_targets.png", "marts.digital_decade",
-        lambda con, path, run_id: charts.digital_decade(con, path, run_id=run_id)),
+        lambda con, path, **cited: charts.digital_decade(con, path, **cited)),
     "ai_gap_by_member_state": (
         "ai_gap_by_member_state.png", "marts.adoption_gaps",
-        lambda con, path, run_id: charts.gap_panels(con, "ai_any", path, run_id=run_id)),
+        lambda con, path, **cited: charts.gap_panels(con, "ai_any", path, **cited)),
 }
 
 
-def build_chart_asset(name: str, file_name: str, mart: str,
-                      draw: Callable) -> AssetsDefinition:
+def build_chart_asset(name: str, file_name: str, mart: str, draw: Callable,
+                      catalogue: Catalogue) -> AssetsDefinition:
     @asset(key=["charts", name], deps=[table_key(mart)], group_name="charts",
            kinds={"matplotlib"}, description=f"{file_name}, drawn from {mart}",
            owners=OWNERS, code_version=CHARTS_VERSION,
@@ -57,7 +60,7 @@ def build_chart_asset(name: str, file_name: str, mart: str,
         wh = warehouse.get()
         staged = wh.build_charts_dir(context.run.run_id) / file_name
         with wh.connect_build(context.run.run_id) as con:
-            data = draw(con, staged, context.run.run_id)
+            data = draw(con, staged, run_id=context.run.run_id, catalogue=catalogue)
         image = base64.b64encode(staged.read_bytes()).decode()
         chart_metadata = data.attrs.get("chart_metadata", {})
         metadata = {
@@ -78,5 +81,5 @@ def build_chart_asset(name: str, file_name: str, mart: str,
     return _chart
 
 
-def chart_assets() -> list[AssetsDefinition]:
-    return [build_chart_asset(name, *spec) for name, spec in CHARTS.items()]
+def chart_assets(catalogue: Catalogue) -> list[AssetsDefinition]:
+    return [build_chart_asset(name, *spec, catalogue) for name, spec in CHARTS.items()]

@@ -20,7 +20,7 @@ def project_assets(catalogue: Catalogue | None = None,
     catalogue = catalogue or load_catalogue()
     tables = [*raw_assets(catalogue), *sql_assets(catalogue)]
     # charts are drawn into the run's build folder and published with its warehouse
-    pictures = chart_assets() if charts else []
+    pictures = chart_assets(catalogue) if charts else []
     return [*tables, *pictures,
             build_publish_asset([key for a in [*tables, *pictures] for key in a.keys])]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from kmu_pipeline.catalogue import load_catalogue
+from kmu_pipeline.catalogue import Source
 from kmu_pipeline.landing import LandingStore
 from kmu_pipeline.sources.http import HttpClient, RetryPolicy
 from kmu_pipeline.warehouse import Warehouse
@@ -46,9 +46,9 @@ class SourcesResource(ConfigurableResource):
     # True: ask every dataset's data whatever the agencies' release stamps and ETags say
     force_refresh: bool = False
 
-    def base_url(self, source: str) -> str:
-        explicit = self.base_urls.get(source, "")
-        return explicit or load_catalogue().sources[source].resolved_base_url()
+    def base_url(self, source: Source) -> str:
+        """Where `source` (the catalogue's record, handed in by the caller) is asked."""
+        return self.base_urls.get(source.name, "") or source.resolved_base_url()
 
     def client(self, run_started: float | None = None) -> HttpClient:
         """A client bounded by the request deadline and, from `run_started` (epoch seconds),

@@ -49,7 +49,7 @@ def build_upstream_asset(dataset: Dataset, catalogue: Catalogue) -> SourceAsset:
         description=f"{source.agency}'s last-update stamp of {dataset.code} (the data version; "
                     f"a new one starts raw/{dataset.asset_name})")
     def _observe(sources: SourcesResource) -> ObserveResult:
-        base_url = sources.base_url(dataset.source)
+        base_url = sources.base_url(source)
         why = adapter.missing_credentials(base_url)
         if why is not None:  # nothing asked: the stamp is unknown, not changed
             return ObserveResult(data_version=None, metadata={"skipped": why})

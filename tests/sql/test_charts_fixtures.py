@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 from PIL import Image
 
@@ -144,3 +146,17 @@ def test_gap_trend_reads_the_sources_of_its_scope_and_cites_them(tmp_path):
     assert Image.open(tmp_path / "national.png").text["Source"] == (
         "Quelle: Statistisches Bundesamt, GENESIS 52911-0003 52911-0001 (kmu-pipeline: "
         "marts.adoption_gaps)")
+
+
+def test_a_chart_cites_from_the_catalogue_it_is_handed(tmp_path):
+    """Issue 14: the catalogue is passed in (the chart assets hand theirs to the drawing code);
+    an entry's agency as that catalogue names it is what the picture cites."""
+    shipped = load_catalogue()
+    handed = replace(shipped, sources={**shipped.sources, "eurostat": replace(
+        shipped.sources["eurostat"], agency="Eurostat (as handed in)")})
+    charts.gap_trend(_gaps(), "cloud_computing", tmp_path / "trend.png", catalogue=handed)
+    assert Image.open(tmp_path / "trend.png").text["Source"].startswith(
+        "Quelle: Eurostat (as handed in) isoc_cicce_use")
+    charts.article_figure(_warehouse(), "abb2", tmp_path / "abb2.png", catalogue=handed)
+    assert "Eurostat (as handed in) isoc_ciweb" in Image.open(tmp_path / "abb2.png").text[
+        "Source"]
