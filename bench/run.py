@@ -122,8 +122,9 @@ def prepare(sizes: list[int], work: Path) -> tuple[Path, dict]:
             record(recordings, name, path, ctype)
             plan[(fmt, n)] = (name, path)
         for key, most in (("sdmx1", SDMX1_MAX_OBS), ("slice", SDMX1_SLICE)):
-            plan[(key, n)] = (plan[("ml", n)] if n <= most else
-                              (None, body(cache, "ml", most, f"isoc_bench_{key}_{most}")))
+            # the ML body of that size (the same flow name: one file where the size is run too)
+            timed = min(n, most)
+            plan[(key, n)] = (None, body(cache, "ml", timed, f"isoc_bench_ml_{timed}"))
     names = [plan[(fmt, n)][0] for n in sizes for fmt in ("csv", "ml")]
     plan["refresh"] = names
     return recordings, plan

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS, generated_columns
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, written_columns
 
 ARROW_SCHEMA = pa.schema([
     (c, pa.int64() if c == "year" else pa.float64() if c == "value" else pa.large_string())
@@ -107,8 +107,7 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
     counted = [0]
     reader = pa.RecordBatchReader.from_batches(
         ARROW_SCHEMA, prefetched(_batches(chunks, counted), failures, ahead=1))
-    generated = generated_columns(con, target)  # a raw table's own source and dataset
-    columns = ", ".join(c for c in OBSERVATION_COLUMNS if c not in generated)
+    columns = ", ".join(written_columns(con, target, OBSERVATION_COLUMNS))
     con.register("chunks", reader)
     (bound,), = con.execute("select current_setting('memory_limit')").fetchall()
     con.execute("set memory_limit = $1", [INSERT_MEMORY_LIMIT])
@@ -128,8 +127,7 @@ def insert_chunks(con: duckdb.DuckDBPyConnection, target: str,
 def insert_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> int:
     """Insert a small frame (labels, DESI, a parser's observations) whose columns are the
     target's, by name; a raw table's generated columns are the table's own."""
-    generated = generated_columns(con, target)
-    columns = ", ".join(c for c in frame.columns if c not in generated)
+    columns = ", ".join(written_columns(con, target, frame.columns))
     con.register("incoming_frame", frame)
     try:
         con.execute(f"insert into {target} ({columns}) select {columns} from incoming_frame")

@@ -8,7 +8,7 @@ descriptions written with COMMENT ON and into the data dictionary.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pandas as pd
@@ -261,7 +261,7 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, model: type[pa.Data
 
     The table of one catalogue `entry` defines the columns the model fills from the entry
     (Config metadata `per_table`, e.g. source and dataset) as generated columns of the entry's
-    values: every row reads them, no load writes them (generated_columns)."""
+    values: every row reads them, no load writes them (written_columns)."""
     constants = ({column: getattr(entry, field)
                   for column, field in model_metadata(model).get("per_table", {}).items()}
                  if entry is not None else {})
@@ -315,11 +315,13 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()]
 
 
-def generated_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    """The columns of `table` that no load writes: its generated ones (a raw table's source and
-    dataset, create_table)."""
+def written_columns(con: duckdb.DuckDBPyConnection, table: str,
+                    columns: Iterable[str]) -> list[str]:
+    """Of `columns`, in their order, those a load writes into `table`: all but the table's
+    generated ones (a raw table's source and dataset, create_table)."""
     schema, _, name = table.rpartition(".")
-    return {c for (c,) in con.execute(
+    generated = {c for (c,) in con.execute(
         f"select column_name from information_schema.columns where {_IN_THIS_DATABASE} "
         f"and table_name = $table and is_generated = 'ALWAYS'",
         {"schema": schema, "table": name}).fetchall()}
+    return [c for c in columns if c not in generated]

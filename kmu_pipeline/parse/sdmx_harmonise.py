@@ -19,7 +19,7 @@ import pandas as pd
 from kmu_pipeline.catalogue import Dataset
 from kmu_pipeline.errors import SchemaError
 from kmu_pipeline.landing import Landed
-from kmu_pipeline.schemas import OBSERVATION_COLUMNS, generated_columns
+from kmu_pipeline.schemas import OBSERVATION_COLUMNS, written_columns
 from kmu_pipeline.warehouse import connect
 
 HARMONISE_SQL = """
@@ -118,10 +118,10 @@ def harmonise_sql(columns: list[str], strict: bool = False) -> str:
                                 cast="cast" if strict else "try_cast")
 
 
-def insert_sql(target: str, generated: set[str], columns: list[str]) -> str:
-    """The strict harmonising query into `target`, only the observation columns it stores
+def insert_sql(target: str, written: list[str], columns: list[str]) -> str:
+    """The strict harmonising query into `target`, only the observation columns `written`
     (DuckDB then skips the rest, and a raw table's generated source and dataset)."""
-    names = ", ".join(c for c in OBSERVATION_COLUMNS if c not in generated)
+    names = ", ".join(written)
     return f"insert into {target} ({names}) select {names} from ({harmonise_sql(columns, True)})"
 
 
@@ -140,7 +140,7 @@ def insert_harmonised(con: duckdb.DuckDBPyConnection, target: str, landed: Lande
     params = query_params(dataset, landed)
     try:
         open_native(con)
-        sql = insert_sql(target, generated_columns(con, target), header)
+        sql = insert_sql(target, written_columns(con, target, OBSERVATION_COLUMNS), header)
         (rows,), = con.execute(sql, params).fetchall()
     except duckdb.ConversionException:  # a TIME_PERIOD or OBS_VALUE that is not a number
         _explain(landed, dataset, header, open_native)
