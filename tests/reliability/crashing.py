@@ -143,7 +143,11 @@ def kill_at_each(points: list[str], workdir: Path, first_run: Path) -> None:
             os.utime(path, (old, old))
     assert _child(workdir, None) == 0  # nothing left behind blocks the next run
     final = _fingerprint(db)
-    assert final["tables"] == before["tables"] and len(final["runs"]) == len(before["runs"]) + 1
+    changed = {t: (before["tables"].get(t), n) for t, n in final["tables"].items()
+               if before["tables"].get(t) != n}
+    assert final["tables"] == before["tables"] and len(final["runs"]) == len(before["runs"]) + 1, (
+        f"tables changed (before, after): {changed}; runs before {before['runs']}, "
+        f"after {final['runs']}")
     assert not list((workdir / "data" / "raw").rglob(".partial-*"))
     # builds, half copies, locks and staged charts of the killed runs: gone, whatever their age
     assert [p.name for p in (workdir / "data" / ".build").iterdir()] == []
