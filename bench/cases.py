@@ -90,14 +90,15 @@ def _refresh_all(names: list[str], base_url: str, workdir: Path, run_id: str) ->
     if errors:
         raise SystemExit(f"ingest failed: {errors}")
     refreshed = time.perf_counter() - started
-    warehouse.publish(run_id)  # sweeps dead builds too
+    published = warehouse.publish(run_id).published  # sweeps dead builds too
     total = time.perf_counter() - started
     seconds: dict[str, float] = {}
     for report in reports:
         for phase, value in report.seconds.items():
             seconds[phase] = seconds.get(phase, 0.0) + value
     return {"rows": sum(r.rows for r in reports), "refresh_s": refreshed, "total_s": total,
-            "unchanged": [r.unchanged for r in reports], "seconds": seconds}
+            "unchanged": [r.unchanged for r in reports], "seconds": seconds,
+            "published": published}
 
 
 def case_ingest(args: argparse.Namespace) -> dict:

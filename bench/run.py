@@ -274,6 +274,7 @@ def refresh_figures(r: dict) -> dict[str, float]:
             "ratio": noop["total_s"] / full["total_s"], "rows": full["rows"], "datasets": n,
             "per_step_ratio": r["noop_per_step"]["total_s"] / full["total_s"],
             "unchanged": sum(noop["unchanged"]), "skipped": float(skipped),
+            "noop_published": float(noop["published"]),
             "per_dataset_ms": noop["refresh_s"] / n * 1000,
             "publish_ms": (noop["total_s"] - noop["refresh_s"]) * 1000}
 
@@ -292,7 +293,8 @@ def report_refresh(s: dict[str, Spread], sizes: list[int], repeats: int) -> list
         f"  no-op refresh  {s['noop_s'].median:8.2f} s  (304 Not Modified; unchanged: "
         f"{unchanged}/{n}; parse/validate/load skipped: {'yes' if skipped else 'NO'}; "
         f"{s['per_dataset_ms'].median:.0f} ms a dataset + {s['publish_ms'].median:.0f} ms "
-        f"publish)  runs {s['noop_s'].show('.2f', ' s')}",
+        f"publish; new generation: {'yes' if max(s['noop_published'].values) else 'no'})  runs "
+        f"{s['noop_s'].show('.2f', ' s')}",
         f"  ratio no-op / full   {ratio:6.1%}  runs {s['ratio'].show('.1%')}  (target <= "
         f"{TARGETS['noop']:.0%})  {verdict(ratio <= TARGETS['noop'] and skipped)}",
         f"  (one process, as `kmu-pipeline run`; with a build connection per dataset, as "

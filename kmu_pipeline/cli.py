@@ -198,6 +198,11 @@ def _run_parallel(args: argparse.Namespace, urls: dict[str, str], instance, run_
 def _report_run(warehouse: Warehouse, result) -> int:
     """What the run did to the published warehouse, and why when it published nothing."""
     record = warehouse.record()
+    if record.run_id != result.run_id and result.success:  # Warehouse.publish: no change
+        print(refresh_summary(_upstream_checks(result)))
+        print(f"nothing new to publish: every table and chart as published; {warehouse.path} "
+              f"stays as published by run {record.run_id} at {record.published_at}")
+        return 0
     if record.run_id != result.run_id:
         why = "; ".join(_step_failures(result)) or "the run built nothing to publish"
         print(f"nothing was published: run {result.run_id} failed: {why}", file=sys.stderr)
@@ -235,6 +240,13 @@ def refresh_summary(checked: list[str]) -> str:
     return (f"{head}; unchanged by the agencies' release stamps: {counts['unchanged_upstream']}, "
             f"asked and the same: {counts['unchanged_bytes']}, not checked (failed or skipped): "
             f"{counts['not_checked']}")
+
+
+def _upstream_checks(result) -> list[str]:
+    """What each raw asset's refresh found upstream, from the run's materialisations."""
+    metadata = [event.event_specific_data.materialization.metadata
+                for event in result.all_events if event.is_step_materialization]
+    return [entry["upstream_check"].value for entry in metadata if "upstream_check" in entry]
 
 
 def _step_failures(result) -> list[str]:

@@ -58,6 +58,8 @@ class IngestReport:
     landed: list[Landed] = field(default_factory=list)
     error: KmuError | None = None
     failure_cases: pd.DataFrame | None = None
+    # the table or its recorded state (_STATE_COLUMNS) changed: the run has something to publish
+    recorded_change: bool = False
     # Wall seconds per phase: fetch, load (parse into the new table), validate (pandera),
     # keys (key uniqueness and size classes), swap (replace the last good table, commit).
     seconds: dict[str, float] = field(default_factory=dict)
@@ -234,12 +236,18 @@ _UPDATE_STATUS = "update meta.dataset_status set " + ", ".join(
     for column, (value, stays) in _STATUS_COLUMNS.items()) + " where dataset = $dataset"
 _INSERT_STATUS = (f"insert into meta.dataset_status (dataset, {', '.join(_STATUS_COLUMNS)}) "
                   f"values ($dataset, {', '.join(v for v, _ in _STATUS_COLUMNS.values())})")
+# What the status says about the table and where its data came from. The other columns say
+# what the last check found and when: a check alone is no reason for a new generation.
+_STATE = ("select status, upstream_updated, rows, request_ids, urls, sha256, error "
+          "from meta.dataset_status where dataset = ?")
 
 
-def record_status(con, dataset: Dataset, report: IngestReport) -> None:
+def record_status(con, dataset: Dataset, report: IngestReport) -> bool:
     """Write the dataset's meta.dataset_status row and the requests its data came from; a
-    failed or skipped refresh keeps what the last good one recorded about the data."""
+    failed or skipped refresh keeps what the last good one recorded about the data. Returns
+    whether the recorded state (_STATE) changed."""
     landed, ok = report.landed, report.ok
+    before = con.execute(_STATE, [dataset.table]).fetchone()
     params = {
         "dataset": dataset.table, "status": report.status, "checked": report.checked,
         "upstream_updated": (report.upstream_updated or None) if ok else None,
@@ -258,6 +266,7 @@ def record_status(con, dataset: Dataset, report: IngestReport) -> None:
                     "values (?, ?, ?, ?, ?, ?, ?)",
                     [item.request_id, dataset.table, item.url, item.retrieved_at, item.sha256,
                      item.content_type, item.headers.get("last-modified")])
+    return con.execute(_STATE, [dataset.table]).fetchone() != before
 
 
 def confirmed_unchanged(con, dataset: Dataset, stamp: str) -> bool:
@@ -275,8 +284,17 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
 
     The source's adapter checks the entry against the agency's structure before it asks for
     data, and returns data bodies only. A failure keeps the last good table (status stale);
-    the agency saying explicitly that the key has no data empties it (status no_data)."""
-    catalogue = catalogue or load_catalogue()
+    the agency saying explicitly that the key has no data empties it (status no_data). A
+    changed table or recorded state is noted for the run's publish."""
+    report = _refresh(dataset, client, base_url, warehouse, run_id,
+                      catalogue or load_catalogue())
+    if report.recorded_change:
+        warehouse.note_change(run_id, dataset.table)
+    return report
+
+
+def _refresh(dataset: Dataset, client: HttpClient, base_url: str, warehouse: Warehouse,
+             run_id: str, catalogue: Catalogue) -> IngestReport:
     report = IngestReport(dataset=dataset.name, table=dataset.table)
     clock = time.perf_counter()
     try:
@@ -285,34 +303,38 @@ def refresh_dataset(dataset: Dataset, *, client: HttpClient, base_url: str,
             raise SkippedError(f"not asked: {why}", dataset=dataset.name)
         report.upstream_updated = adapter.upstream_stamp(dataset, source, client, base_url)
         if client.conditional and report.upstream_updated:  # a stamp to compare: is it ours?
-            with warehouse.connect_build(run_id) as con:
+            with warehouse.connect_build(run_id, counts_as_change=False) as con:
                 if confirmed_unchanged(con, dataset, report.upstream_updated):
                     return _keep(con, dataset, report, "unchanged_upstream")
         report.landed = adapter.fetch(dataset, source, client, base_url)
         report.seconds["fetch"] = time.perf_counter() - clock
-        with warehouse.connect_build(run_id) as con:
+        with warehouse.connect_build(run_id, counts_as_change=False) as con:
             if _unchanged(con, dataset, report.landed):
                 return _keep(con, dataset, report, "unchanged_bytes")
             report.checked = "changed"
             report.rows = load_dataset(con, dataset, report.landed, client.landing.root,
                                        catalogue, report.seconds)
+            report.recorded_change = True
             record_status(con, dataset, report)
         log.info("%s: %d rows", dataset.table, report.rows)
     except NoDataError as exc:
         report.error, report.checked = exc, "changed"
         log.warning("%s", exc)
-        with warehouse.connect_build(run_id) as con, transaction(con):
+        with warehouse.connect_build(run_id, counts_as_change=False) as con, transaction(con):
             write_down_first_load(con, dataset)  # the history keeps what the table held
             create_table(con, dataset.table, model_of(dataset.model), entry=dataset)
+            report.recorded_change = True
             record_status(con, dataset, report)
     except Exception as exc:  # noqa: BLE001 (one bad answer must never cost the other datasets)
         report.error = exc if isinstance(exc, KmuError) else unexpected(exc, dataset,
                                                                         client.last_url)
         report.failure_cases = getattr(exc, "failure_cases", None)
         (log.warning if isinstance(exc, SkippedError) else log.error)("%s", report.error)
-        with warehouse.connect_build(run_id) as con:
+        with warehouse.connect_build(run_id, counts_as_change=False) as con:
             ensure_table(con, dataset)
-            record_status(con, dataset, report)
+            recorded = record_status(con, dataset, report)
+        # a failure always publishes: the publish is what fails the run for it (defs/publish.py)
+        report.recorded_change = recorded or report.status == "stale"
     return report
 
 
@@ -320,7 +342,7 @@ def _keep(con, dataset: Dataset, report: IngestReport, checked: str) -> IngestRe
     """Upstream has nothing new: the table stays, the check is recorded."""
     report.unchanged, report.checked = True, checked
     report.rows = con.execute(f"select count(*) from {dataset.table}").fetchone()[0]
-    record_status(con, dataset, report)
+    report.recorded_change = record_status(con, dataset, report)
     log.info("%s: %s (%d rows kept)", dataset.table, checked.replace("_", " "), report.rows)
     return report
 

@@ -37,6 +37,7 @@ class PublishRecord:
     generation: int = 0
     run_id: str | None = None
     published_at: str | None = None
+    file: list[int] | None = None  # file_identity of the copy analysts open, as published
 
     def base_name(self) -> str:
         return f"base-{self.generation}.duckdb"
@@ -180,6 +181,16 @@ def keep_previous(current: Path, previous: Path, token: str) -> None:
     tmp.unlink(missing_ok=True)
     os.link(current, tmp)
     os.replace(tmp, previous)
+
+
+def file_identity(path: Path) -> list[int] | None:
+    """Size and modification time: a connection that writes to the file (an analyst ignoring
+    read_only) changes them; a copy that keeps the time (`cp -p`, a backup restored) does not."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def fsync(path: Path) -> None:

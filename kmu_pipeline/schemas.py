@@ -145,7 +145,8 @@ class DatasetStatus(pa.DataFrameModel):
                     "agency said the key has none); skipped (not asked: no credentials)")
     checked: Series[str] = pa.Field(
         nullable=True, isin=["changed", "unchanged_upstream", "unchanged_bytes", "not_checked"],
-        description="What the last refresh found upstream: changed (new data loaded); "
+        description="What the last refresh found upstream (the last that published: a run "
+                    "that changes nothing publishes nothing): changed (new data loaded); "
                     "unchanged_upstream (the agency's last-update stamp was the one already "
                     "loaded, so no data was asked); unchanged_bytes (asked, the same bytes came); "
                     "not_checked (the refresh failed or was skipped before the agency answered)")
@@ -162,9 +163,10 @@ class DatasetStatus(pa.DataFrameModel):
     last_success_at: Series[pd.Timestamp] = pa.Field(nullable=True,
                                                      description="Last successful refresh")
     last_attempt_at: Series[pd.Timestamp] = pa.Field(
-        nullable=True, description="When a refresh was last attempted")
+        nullable=True, description="When a refresh was last attempted (by a run that published)")
     last_checked_at: Series[pd.Timestamp] = pa.Field(
-        nullable=True, description="When the agency last answered for it (checked above)")
+        nullable=True, description="When the agency last answered for it (checked above), in a "
+                                   "run that published")
     error: Series[str] = pa.Field(nullable=True,
                                   description="Why the last attempt failed or was skipped "
                                               "(empty when ok)")

@@ -9,7 +9,8 @@ drawn beside it. The run's last step publishes (defs/publish.py): under one lock
 a build started from an older generation is refused (another run published meanwhile); else
 the build becomes the new base, the record naming it is replaced (the commit point), a copy is
 renamed over data/kmu.duckdb (the previous file kept as kmu.prev.duckdb), then the run's
-charts are moved into data/charts. Open connections keep reading the file they opened (POSIX
+charts are moved into data/charts. A run that changed nothing publishes nothing
+(`note_change`). Open connections keep reading the file they opened (POSIX
 rename semantics); new ones see the new run, whole. Every process of a run holds a lease (a
 shared flock) on its build; a run starting a build removes the files of runs whose lease
 nobody holds, i.e. whose processes died.
@@ -36,6 +37,7 @@ from kmu_pipeline.errors import PublishConflict
 from kmu_pipeline.history import HISTORY, ensure_history
 from kmu_pipeline.publication import (
     PublishRecord,
+    file_identity,
     fsync,
     fsync_dir,
     hold_lease,
@@ -117,6 +119,7 @@ class PublishResult:
     stale: tuple[tuple[str, str], ...] = ()
     charts: tuple[Path, ...] = ()
     base: Path | None = None
+    unchanged: bool = False  # not published because the run changed nothing
 
 
 class Warehouse:
@@ -143,6 +146,13 @@ class Warehouse:
     def record(self) -> PublishRecord:
         return read_record(self.state_dir)
 
+    def note_change(self, run_id: str, what: str) -> None:
+        """Say that this run's build holds something the published generation does not: a
+        table's data or columns, a dataset's recorded state, a chart. Only a run that noted a
+        change publishes; the others' checks leave the warehouse, its charts and the file
+        analysts have open as they were (publish)."""
+        _note_change(self.build_path(run_id), what)
+
     @contextmanager
     def _lock(self, run_id: str) -> Iterator[None]:
         """One writer at a time per build (Dagster may run steps in several processes)."""
@@ -156,8 +166,11 @@ class Warehouse:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     @contextmanager
-    def connect_build(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to this run's build, started from the published generation."""
+    def connect_build(self, run_id: str, *,
+                      counts_as_change: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to this run's build, started from the published generation.
+        A block that ends without raising counts as a change to publish (note_change), unless
+        `counts_as_change=False`: a caller that only reads, or notes what it changed itself."""
         self.build_dir.mkdir(parents=True, exist_ok=True)
         hold_lease(self.build_path(run_id).with_suffix(".lease"))
         with self._lock(run_id):
@@ -177,6 +190,8 @@ class Warehouse:
                 _KEPT[build] = con
             else:
                 con.close()
+            if counts_as_change:
+                _note_change(build, "a write")
 
     def _start_build(self, build: Path) -> None:
         """Sweep the debris of dead runs, then copy the private base of the published
@@ -198,6 +213,7 @@ class Warehouse:
                 shutil.copyfile(base, partial)
             else:  # a first build, or a base in another format (1.x clients, speed): once
                 _create_build(partial, base if base.exists() else None)
+                _note_change(build, "storage format")
             os.replace(partial, build)
 
     def finish_step(self, run_id: str, step: str, planned: set[str]) -> PublishResult | None:
@@ -228,6 +244,8 @@ class Warehouse:
                                                        f"it wrote to the warehouse): nothing to "
                                                        f"publish")
                 record = self.record()
+                if not build.with_suffix(".changes").exists() and self._as_published(record):
+                    return self._discard(run_id, build, record)
                 started_from = int(build.with_suffix(".base").read_text(encoding="utf-8"))
                 if started_from != record.generation:
                     raise PublishConflict(
@@ -239,8 +257,37 @@ class Warehouse:
         finally:  # published, refused or failed: the build is done with
             release_lease(build.with_suffix(".lease"))
             sweep_dead_builds(self.build_dir)
-        log.info("published %s (%d tables) from run %s", self.path, len(result.tables), run_id)
+        if result.published:
+            log.info("published %s (%d tables) from run %s", self.path, len(result.tables),
+                     run_id)
         return result
+
+    def _as_published(self, record: PublishRecord) -> bool:
+        """The file analysts open is the copy the record published: nobody wrote to it since
+        (an edit there is undone by publishing again, whatever the run found)."""
+        intact = (record.file is not None and file_identity(self.path) == record.file
+                  and not Path(f"{self.path}.wal").exists())
+        if not intact and record.generation:
+            log.warning("%s changed since run %s published it: publishing it again", self.path,
+                        record.run_id)
+        return intact
+
+    def _discard(self, run_id: str, build: Path, record: PublishRecord) -> PublishResult:
+        """A run that found every dataset unchanged upstream and rebuilt every table and chart
+        as published: a new generation would differ only in the times of its checks, and
+        would cost a copy of the whole warehouse for each file. Its build is removed."""
+        kept = _KEPT.pop(build, None)
+        if kept is not None:  # no checkpoint: the file and its WAL are about to go
+            kept.execute("pragma disable_checkpoint_on_shutdown")
+            kept.close()
+        still = (f"{self.path} stays generation {record.generation} (run {record.run_id}, "
+                 f"published at {record.published_at})" if record.run_id
+                 else f"nothing was published before, so {self.path} does not exist")
+        log.info("run %s changed nothing: %s", run_id, still)
+        return PublishResult(False, reason=f"run {run_id} changed nothing (every dataset "
+                                           f"unchanged upstream, every table and chart as "
+                                           f"published): {still}",
+                             generation=record.generation, unchanged=True)
 
     def _commit(self, run_id: str, build: Path, generation: int) -> PublishResult:
         """Under the publish lock: build -> private base, record (the commit point), then the
@@ -255,7 +302,8 @@ class Warehouse:
         if self.path.exists():
             keep_previous(self.path, self.previous_path, build.stem)
         write_record(self.state_dir, PublishRecord(generation, run_id,
-                                                   datetime.now(UTC).isoformat(timespec="seconds")))
+                                                   datetime.now(UTC).isoformat(timespec="seconds"),
+                                                   file_identity(publishing)))
         wal_aside = self.build_dir / f"orphaned-{build.stem}"
         set_aside_wal(self.path, wal_aside)  # before the rename: never beside the new file
         os.replace(publishing, self.path)
@@ -341,11 +389,36 @@ def keep_builds_open() -> Iterator[None]:
 def _open_build(build: Path) -> duckdb.DuckDBPyConnection:
     con = connect(str(build), **BUILD_SETTINGS)
     try:
-        ensure_layout(con)
+        if ensure_layout(con):
+            _note_change(build, "layout")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _note_change(build: Path, what: str) -> None:
+    """One line in the build's `.changes`, which the run's publish looks for (a line each, so
+    the steps of a multiprocess run can all append)."""
+    with open(build.with_suffix(".changes"), "a", encoding="utf-8") as fh:
+        fh.write(f"{what}\n")
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple | None:
+    """The table's columns (name, type, comment), its comment, its row count and an
+    order-free digest of its rows; None when it does not exist. Equal before and after a
+    rebuild: the rebuild changed nothing."""
+    schema, _, name = table.rpartition(".")
+    described = con.execute(
+        "select comment, (select list((column_name, data_type, comment) order by column_index) "
+        "from duckdb_columns() c where c.schema_name = t.schema_name and c.table_name = "
+        "t.table_name) from duckdb_tables() t where schema_name = ? and table_name = ?",
+        [schema or "main", name]).fetchone()
+    if described is None:
+        return None
+    # a sum of row hashes, not bit_xor: two equal rows must not cancel out
+    return (*described, *con.execute(f"select count(*), sum(hash(t)::hugeint) from {table} t")
+            .fetchone())
 
 
 def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -364,19 +437,20 @@ def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tupl
     return tables, stale
 
 
-def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_layout(con: duckdb.DuckDBPyConnection) -> bool:
     """The schemas, the meta tables (schemas.META_MODELS) and the history's tables and view, in
     one transaction: a build has all of them or none (a step killed half-way through leaves
     them to the next one). A warehouse published before a model gained a column gets it added
     (NULL for the old rows). One catalogue lookup when everything is present. The history is
-    part of the layout, not of a dataset's first load, so no load pays for creating it."""
+    part of the layout, not of a dataset's first load, so no load pays for creating it.
+    Returns whether anything was created or added."""
     wanted = {(table, column) for table, model in META_MODELS.items()
               for column in column_types(model)}
     present = set(con.execute(
         "select schema_name || '.' || table_name, column_name from duckdb_columns() "
         "where schema_name in ('meta', 'history')").fetchall())
     if wanted <= present and HISTORY in {table for table, _ in present}:
-        return
+        return False
     with transaction(con):
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
@@ -391,6 +465,7 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
             comment_table(con, table, model.__doc__.partition(": ")[2].strip(),
                           column_descriptions(model))
         ensure_history(con)
+    return True
 
 
 @contextmanager

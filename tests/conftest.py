@@ -60,6 +60,13 @@ def copy_workdir(run: Path, target: Path) -> Path:
     return target
 
 
+def touch_published(db: Path) -> None:
+    """Move the published file's time, as an analyst's write to it would: the next run
+    publishes again even with nothing new (a run that changes nothing publishes nothing)."""
+    stat = db.stat()
+    os.utime(db, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
 def once_a_session(tmp_path_factory, worker_id: str, name: str, produce) -> tuple[Path, dict]:
     """`produce(folder) -> dict` (JSON), run once per test session in a folder of its own,
     by whichever xdist worker asks first: the others wait on its lock file, then read its

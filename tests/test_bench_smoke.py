@@ -42,6 +42,8 @@ def test_bench_runs_at_smoke_size_and_prints_every_figure(tmp_path):
     assert len(re.findall(r"\((?:target [^)]*)\)\s+(?:PASS|FAIL)", out)) == 11
     # the no-op refresh really skipped parsing: every dataset unchanged upstream
     assert "unchanged: 4/4; parse/validate/load skipped: yes" in out
+    # and it published nothing: nothing changed (README, "A run that changes nothing ...")
+    assert re.search(r"ms publish; new generation: no\)", out), out
     # generated once, deterministically: the same size gives the same bytes
     bodies = sorted((tmp_path / "cache").glob("isoc_bench_csv_2000-2000.csv"))
     assert len(bodies) == 1 and bodies[0].read_bytes().startswith(

@@ -119,7 +119,7 @@ def build_raw_asset(dataset: Dataset, catalogue: Catalogue) -> AssetsDefinition:
                                  base_url=sources.base_url(catalogue.sources[dataset.source]),
                                  warehouse=wh,
                                  run_id=context.run.run_id, catalogue=catalogue)
-        with wh.connect_build(context.run.run_id) as con:
+        with wh.connect_build(context.run.run_id, counts_as_change=False) as con:
             metadata = {**table_metadata(con, dataset.table), **_report_metadata(report)}
             metadata.update(_status_metadata(con, dataset))
             if has_last_update:

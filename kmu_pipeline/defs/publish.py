@@ -63,10 +63,13 @@ def conclude(context, warehouse: WarehouseResource, metadata: dict | None = None
     `check_result`): note the step done, publishing when it is the run's last, and then fail the
     step if the publish kept a dataset whose refresh failed in this run."""
     published = finish_step(context, warehouse)
-    if check_result is not None:
-        yield check_result
+    extra = publish_metadata(published, warehouse.get()) if published is not None else {}
+    if check_result is not None:  # a check that ended the run says what its publish did
+        yield AssetCheckResult(
+            passed=check_result.passed, asset_key=check_result.asset_key,
+            check_name=check_result.check_name, severity=check_result.severity,
+            description=check_result.description, metadata={**check_result.metadata, **extra})
     else:
-        extra = publish_metadata(published, warehouse.get()) if published is not None else {}
         yield MaterializeResult(metadata={**(metadata or {}), **extra},
                                 check_results=check_results or [])
     failed = failed_in_run(context, published)

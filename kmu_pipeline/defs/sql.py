@@ -19,6 +19,7 @@ from kmu_pipeline.sql_models import (
     load_seed,
     run_model,
 )
+from kmu_pipeline.warehouse import table_fingerprint
 
 MARTS = "marts"
 
@@ -31,14 +32,19 @@ def _table_asset(table: str, deps: list[AssetKey], description: str, kind: str, 
                  version: str,
                  build: Callable[[duckdb.DuckDBPyConnection], int]) -> AssetsDefinition:
     """An asset that builds one table in the run's build, then ends its step (and publishes
-    when it is the run's last)."""
+    when it is the run's last). A table rebuilt as it was (same columns, comments and rows)
+    is no change to publish."""
     @asset(key=table_key(table), deps=deps, group_name=table.split(".")[0],
            kinds={"duckdb", kind}, description=description or None,
            metadata={"sql_file" if kind == "sql" else "seed_file": file},
            owners=OWNERS, code_version=version, automation_condition=ON_UPSTREAM_CHANGE)
     def _table(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
-        with warehouse.get().connect_build(context.run.run_id) as con:
+        wh = warehouse.get()
+        with wh.connect_build(context.run.run_id, counts_as_change=False) as con:
+            before = table_fingerprint(con, table)
             build(con)
+            if table_fingerprint(con, table) != before:
+                wh.note_change(context.run.run_id, table)
             metadata = table_metadata(con, table)
         yield from conclude(context, warehouse, metadata)
 

@@ -12,6 +12,7 @@ from PIL import Image
 from kmu_pipeline.catalogue import load_catalogue
 from kmu_pipeline.defs.definitions import build_definitions
 from kmu_pipeline.defs.resources import SourcesResource, WarehouseResource
+from kmu_pipeline.publication import read_record
 from tests.conftest import TEST_RETRIES
 
 CHART = AssetKey(["charts", "abb2_digital_integration"])
@@ -29,6 +30,23 @@ def run_selection(workdir: Path, server, keys: list[AssetKey]):
     })
     return defs.resolve_job_def("refresh_all").execute_in_process(
         asset_selection=keys, raise_on_error=False)
+
+
+def outdate_chart(workdir: Path, name: str = CHART_FILE) -> None:
+    """Put another picture where the published chart is (one an older drawing code made, say):
+    a run that draws the chart then has a change to publish."""
+    Image.new("RGB", (4, 3), "white").save(workdir / "charts" / name)
+
+
+def outdate_table(workdir: Path, table: str) -> None:
+    """Drop a row of `table` in the private base the next build starts from (as if its SQL
+    had changed since it was published): a run that rebuilds it then has a change to publish."""
+    base = workdir / ".published" / f"base-{read_record(workdir / '.published').generation}.duckdb"
+    con = duckdb.connect(str(base))
+    try:
+        con.execute(f"delete from {table} where rowid = (select min(rowid) from {table})")
+    finally:
+        con.close()
 
 
 def published_runs(db: Path) -> list[str]:

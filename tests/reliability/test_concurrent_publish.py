@@ -28,7 +28,8 @@ def test_a_run_overtaken_by_another_publish_is_refused_and_the_newer_data_stays(
         faults.add("/data/isoc_cicce_use/", f.transformed(
             lambda rec: rec.replace(b"DE,2020,30.62,", b"DE,2020,77.7,")))
         overtaking["result"] = refresh(faults, tmp_path, datasets=("isoc_cicce_use",))
-        handler.raw(200, body, ctype)
+        # A has news too (a run with nothing new would publish nothing, refused or not)
+        handler.raw(200, body.replace(b"DE,2020,16.25,", b"DE,2020,16.5,"), ctype)
 
     faults.add("/data/isoc_eb_bd/", publish_another_run_meanwhile, f.recorded())
     run_a = refresh(faults, tmp_path)
@@ -46,6 +47,22 @@ def test_a_run_overtaken_by_another_publish_is_refused_and_the_newer_data_stays(
                      "year = 2020 and size_class = '10-49'") == [(77.7,)]
     assert Warehouse(db).record().run_id == run_b.run_id
     assert not list((tmp_path / ".build").glob("*.duckdb"))  # A's refused build is swept
+
+
+def test_a_run_with_nothing_new_is_not_refused_when_another_published_meanwhile(tmp_path):
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    _build(wh, "first")
+    assert wh.publish("first").published
+    with wh.connect_build("idle", counts_as_change=False) as con:  # checks, writes nothing new
+        con.execute("select count(*) from marts.t").fetchone()
+    _build(wh, "busy")
+    assert wh.publish("busy").generation == 2
+    result = wh.publish("idle")
+    assert not result.published and result.unchanged and result.generation == 2
+    assert "run idle changed nothing" in result.reason and "generation 2 (run busy" in result.reason
+    with wh.read() as con:
+        assert con.execute("select run from marts.t").fetchall() == [("busy",)]
+    assert not list(wh.build_dir.glob("idle*"))
 
 
 def _build(wh: Warehouse, run: str) -> None:

@@ -13,7 +13,7 @@ from dagster import AssetKey
 from kmu_pipeline import cli
 from kmu_pipeline.defs.execution import sweep_dead_instances
 from kmu_pipeline.replay import DEMO_SNAPSHOT
-from tests.conftest import copy_workdir
+from tests.conftest import copy_workdir, touch_published
 from tests.reliability.publishing import published_runs, run_selection
 
 HOLDER = ("import fcntl, sys, time; fh = open(sys.argv[1], 'a+'); "
@@ -71,6 +71,7 @@ def test_the_cli_says_nothing_was_published_and_why(published_demo, tmp_path, ca
     workdir = copy_workdir(published_demo[0], tmp_path / "data")
     (workdir / "kmu.prev.duckdb").unlink(missing_ok=True)
     (workdir / "kmu.prev.duckdb").mkdir()  # the previous file cannot be kept: publish fails
+    touch_published(workdir / "kmu.duckdb")  # so that the run has something to publish
     code = cli.main(["--warehouse", str(workdir / "kmu.duckdb"), "run", "--replay",
                      str(DEMO_SNAPSHOT), "--landing", str(workdir / "raw")])
     out, err = capsys.readouterr()

@@ -16,8 +16,11 @@ from kmu_pipeline.defs.publish import PUBLISHED
 from tests.conftest import copy_workdir
 from tests.reliability.publishing import (
     CHART,
+    CHART_FILE,
     builds_left,
     chart_source,
+    outdate_chart,
+    outdate_table,
     published_runs,
     run_selection,
 )
@@ -45,6 +48,7 @@ def test_publish_alone_has_nothing_to_publish_and_changes_nothing(workdir, demo_
 
 
 def test_a_chart_alone_is_published_with_its_warehouse(workdir, demo_server, published_demo):
+    outdate_chart(workdir)
     result = run_selection(workdir, demo_server, [CHART])
     assert result.success
     runs = published_runs(workdir / "kmu.duckdb")
@@ -57,6 +61,8 @@ def test_a_chart_alone_is_published_with_its_warehouse(workdir, demo_server, pub
                                  AssetKey(["marts", "adoption_gaps"])],
                          ids=["one-raw-asset", "one-mart"])
 def test_one_asset_alone_is_published(workdir, demo_server, published_demo, key):
+    if key.path[0] == "marts":  # a raw asset's forced refresh is a change: new requests
+        outdate_table(workdir, "marts.adoption_gaps")
     result = run_selection(workdir, demo_server, [key])
     assert result.success
     assert published_runs(workdir / "kmu.duckdb") == [published_demo[1], result.run_id]
@@ -71,10 +77,31 @@ def test_a_run_that_fails_to_publish_leaves_the_charts_of_the_last_publish(workd
     # the previous file cannot be kept (a directory in its place): the publish step fails
     (workdir / "kmu.prev.duckdb").unlink(missing_ok=True)
     (workdir / "kmu.prev.duckdb").mkdir()
+    outdate_chart(workdir)  # a change to publish
+    picture = _digest(workdir / "charts" / CHART_FILE)
     result = run_selection(workdir, demo_server, [CHART, PUBLISHED])
     assert not result.success
     assert published_runs(workdir / "kmu.duckdb") == [published_demo[1]]
-    assert f"Lauf {published_demo[1]})" in chart_source(workdir)  # not the failed run's picture
+    assert _digest(workdir / "charts" / CHART_FILE) == picture  # not the failed run's picture
+
+
+def test_a_mart_and_a_chart_rebuilt_as_published_publish_nothing(workdir, demo_server,
+                                                                 published_demo):
+    before = _digest(workdir / "kmu.duckdb"), _digest(workdir / "charts" / CHART_FILE)
+    result = run_selection(workdir, demo_server, [AssetKey(["marts", "adoption_gaps"]), CHART])
+    assert result.success
+    said = [m.metadata["published"].value for m in result.get_asset_materialization_events()
+            and [e.materialization for e in result.get_asset_materialization_events()]
+            + list(result.get_asset_check_evaluations()) if "published" in m.metadata]
+    assert [text for text in said if "changed nothing" in text], said
+    assert (_digest(workdir / "kmu.duckdb"), _digest(workdir / "charts" / CHART_FILE)) == before
+    assert published_runs(workdir / "kmu.duckdb") == [published_demo[1]]
+    assert builds_left(workdir) == []
+    # the published picture changed (another drawing code): the same run now publishes
+    outdate_chart(workdir)
+    result = run_selection(workdir, demo_server, [AssetKey(["marts", "adoption_gaps"]), CHART])
+    assert published_runs(workdir / "kmu.duckdb") == [published_demo[1], result.run_id]
+    assert f"Lauf {result.run_id})" in chart_source(workdir)
 
 
 @pytest.mark.parametrize("sql", ["", "-- only a comment"])

@@ -113,6 +113,9 @@ def test_a_read_write_analyst_connection_does_not_break_readers_of_the_next_run(
     finally:
         writer.kill()  # dies without closing: its log stays where it was moved
         writer.wait()
+    # new data (a run with nothing new would leave the file as it is)
+    faults.add("/data/isoc_cicce_use/", f.transformed(
+        lambda rec: rec.replace(b"DE,2020,30.62,", b"DE,2020,77.7,")))
     assert refresh(faults, tmp_path).success
     assert _read_in_new_process(db).stdout.strip() == "3"
     assert list((tmp_path / ".build").glob("orphaned-*.wal"))

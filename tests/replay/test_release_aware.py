@@ -42,6 +42,19 @@ def _status(workdir: Path) -> dict[str, tuple]:
         con.close()
 
 
+def _checked(result) -> dict[str, tuple]:
+    """What each raw asset's refresh found, as the run's materialisations say it: a run that
+    changed nothing publishes nothing, so the file still says what the run before found."""
+    found = {}
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if event.asset_key.path[0] == "raw":
+            stamp = metadata["upstream_updated"].value
+            found[event.asset_key.path[-1].split("__", 1)[1]] = (
+                metadata["upstream_check"].value, None if stamp == "not stated" else stamp)
+    return found
+
+
 def _asked_again(before: dict[str, int], after: dict[str, int]) -> dict[str, list[str]]:
     asked: dict[str, list[str]] = {}
     for folder, count in after.items():
@@ -60,10 +73,14 @@ def test_an_unchanged_upstream_costs_one_signal_request_and_a_new_stamp_asks_dat
     assert {d for d, (checked, _) in _status(tmp_path).items()} >= STAMPED
     assert {checked for checked, _ in _status(tmp_path).values()} == {"changed"}
 
+    published = (tmp_path / "kmu.duckdb").read_bytes()
     again = materialize_all(demo_copy, tmp_path, charts=False)
     assert again.success
     second = _requests_made(tmp_path / "raw")
-    status = _status(tmp_path)
+    status = _checked(again)
+    assert status.keys() == _status(tmp_path).keys()
+    # nothing new anywhere: the run published nothing, the file is the first run's
+    assert (tmp_path / "kmu.duckdb").read_bytes() == published
     assert _history_rows(tmp_path) == versions > 0  # nothing fetched, no vintage added
     assert {d for d, (checked, _) in status.items() if checked == "unchanged_upstream"} == STAMPED
     assert status["isoc_cicce_use"][1] == "2026-02-27T23:00:00+0100"
