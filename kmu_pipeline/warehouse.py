@@ -265,9 +265,11 @@ class Warehouse:
     def _as_published(self, record: PublishRecord) -> bool:
         """The file analysts open is the copy the record published: nobody wrote to it since
         (an edit there is undone by publishing again, whatever the run found)."""
-        intact = (record.file is not None and file_identity(self.path) == record.file
+        if record.file is None:  # nothing published yet, or by a version that kept no identity
+            return False
+        intact = (file_identity(self.path) == record.file
                   and not Path(f"{self.path}.wal").exists())
-        if not intact and record.generation:
+        if not intact:
             log.warning("%s changed since run %s published it: publishing it again", self.path,
                         record.run_id)
         return intact

@@ -16,6 +16,7 @@ from kmu_pipeline.warehouse import (
     keep_builds_open,
     storage_number,
 )
+from tests.conftest import touch_published
 
 
 def _write(wh: Warehouse, run: str, value: int) -> None:
@@ -39,6 +40,31 @@ def test_publish_swaps_atomically_and_keeps_previous(tmp_path):
                 ] == ["run1", "run2"]
     prev = duckdb.connect(str(wh.previous_path), read_only=True)
     assert prev.execute("select v from marts.t").fetchone() == (1,)
+
+
+def _check_only(wh: Warehouse, run: str) -> None:
+    with wh.connect_build(run, counts_as_change=False) as con:  # reads, notes no change
+        con.execute("select v from marts.t").fetchone()
+
+
+def test_a_run_without_change_publishes_only_a_file_somebody_wrote_to(tmp_path):
+    wh = Warehouse(tmp_path / "kmu.duckdb")
+    _write(wh, "run1", 1)
+    assert wh.publish("run1").generation == 1
+    published = wh.path.read_bytes()
+    _check_only(wh, "run2")
+    result = wh.publish("run2")
+    assert result.unchanged and not result.published and wh.record().run_id == "run1"
+    assert wh.path.read_bytes() == published and not list(wh.build_dir.glob("run2*"))
+    touch_published(wh.path)  # an analyst's write moves the file's time
+    _check_only(wh, "run3")
+    assert wh.publish("run3").generation == 2  # published again: the edit is undone
+    _check_only(wh, "run4")
+    assert wh.publish("run4").unchanged
+    (tmp_path / "kmu.duckdb.wal").write_bytes(b"an analyst's log")
+    _check_only(wh, "run5")
+    assert wh.publish("run5").generation == 3
+    assert not (tmp_path / "kmu.duckdb.wal").exists()  # set aside, never beside the new file
 
 
 def test_publishing_a_run_that_built_nothing_is_a_no_op(tmp_path):
