@@ -6,11 +6,10 @@ from pathlib import Path
 
 import duckdb
 
+from kmu_pipeline.schemas import described_columns
 from kmu_pipeline.warehouse import RELATIONS
 
 _TABLES = f"select schema_name, name, comment from ({RELATIONS}) order by schema_name, name"
-_COLUMNS = ("select column_name, data_type, comment from duckdb_columns() "
-            "where schema_name = ? and table_name = ? order by column_index")
 
 
 def _cell(text: str | None) -> str:
@@ -27,7 +26,7 @@ def render(path: Path | str) -> str:
         for schema, table, comment in con.execute(_TABLES).fetchall():
             lines += [f"## {schema}.{table}", "", _cell(comment) or "_(no description)_", "",
                       "| column | type | description |", "|---|---|---|"]
-            for name, dtype, col_comment in con.execute(_COLUMNS, [schema, table]).fetchall():
+            for name, dtype, col_comment in described_columns(con, f"{schema}.{table}"):
                 lines.append(f"| {name} | {dtype} | {_cell(col_comment)} |")
             lines.append("")
         return "\n".join(lines)

@@ -58,7 +58,7 @@ class IngestReport:
     landed: list[Landed] = field(default_factory=list)
     error: KmuError | None = None
     failure_cases: pd.DataFrame | None = None
-    # the table or its recorded state (_STATE_COLUMNS) changed: the run has something to publish
+    # the table or its recorded state (_STATE) changed: the run has something to publish
     recorded_change: bool = False
     # Wall seconds per phase: fetch, load (parse into the new table), validate (pandera),
     # keys (key uniqueness and size classes), swap (replace the last good table, commit).

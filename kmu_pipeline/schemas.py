@@ -299,6 +299,16 @@ _IN_THIS_DATABASE = ("table_catalog = current_database() "
                      "and table_schema = coalesce(nullif($schema, ''), current_schema())")
 
 
+def described_columns(con: duckdb.DuckDBPyConnection,
+                      table: str) -> list[tuple[str, str, str | None]]:
+    """(name, type, comment) of each column of `table` (schema.table), in order: what the
+    data dictionary, the UI's column schema and a table's fingerprint show of it."""
+    schema, _, name = table.rpartition(".")
+    return con.execute("select column_name, data_type, comment from duckdb_columns() "
+                       "where schema_name = ? and table_name = ? order by column_index",
+                       [schema or "main", name]).fetchall()
+
+
 def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     """'BASE TABLE', 'VIEW' or None for a table or view name in the connection's database."""
     schema, _, table = name.rpartition(".")

@@ -58,6 +58,7 @@ from kmu_pipeline.schemas import (
     column_types,
     comment_table,
     create_table,
+    described_columns,
 )
 
 log = logging.getLogger(__name__)
@@ -411,16 +412,13 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple | Non
     order-free digest of its rows; None when it does not exist. Equal before and after a
     rebuild: the rebuild changed nothing."""
     schema, _, name = table.rpartition(".")
-    described = con.execute(
-        "select comment, (select list((column_name, data_type, comment) order by column_index) "
-        "from duckdb_columns() c where c.schema_name = t.schema_name and c.table_name = "
-        "t.table_name) from duckdb_tables() t where schema_name = ? and table_name = ?",
-        [schema or "main", name]).fetchone()
-    if described is None:
+    comment = con.execute("select comment from duckdb_tables() where schema_name = ? and "
+                          "table_name = ?", [schema or "main", name]).fetchone()
+    if comment is None:
         return None
     # a sum of row hashes, not bit_xor: two equal rows must not cancel out
-    return (*described, *con.execute(f"select count(*), sum(hash(t)::hugeint) from {table} t")
-            .fetchone())
+    return (*comment, described_columns(con, table),
+            *con.execute(f"select count(*), sum(hash(t)::hugeint) from {table} t").fetchone())
 
 
 def _finish_build(build: Path, run_id: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

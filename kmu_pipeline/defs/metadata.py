@@ -6,6 +6,8 @@ import hashlib
 import duckdb
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
+from kmu_pipeline.schemas import described_columns
+
 PREVIEW_ROWS = 10
 OWNERS = ["team:kmu-pipeline"]  # who answers for the pipeline's tables and charts
 
@@ -23,9 +25,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
     names = [d[0] for d in preview.description]
     records = [TableRecord({n: _cell(v) for n, v in zip(names, row, strict=True)})
                for row in preview.fetchall()]
-    columns = con.execute(
-        "select column_name, data_type, comment from duckdb_columns() "
-        "where schema_name || '.' || table_name = ? order by column_index", [table]).fetchall()
+    columns = described_columns(con, table)
     return {
         "dagster/row_count": MetadataValue.int(int(rows)),
         "table": MetadataValue.text(table),
