@@ -23,7 +23,7 @@ from kmu_pipeline.defs.resources import WarehouseResource
 from kmu_pipeline.defs.sql import MARTS, table_key
 from kmu_pipeline.desi import DESI_MART, MAX_DIFFERENCE, integration_reproduction
 from kmu_pipeline.harmonisation import COMPARISON, DEFAULT_THRESHOLD, source_differences
-from kmu_pipeline.schemas import Observations, model_of
+from kmu_pipeline.schemas import Observations, described_columns, model_of
 from kmu_pipeline.sql_models import OBSERVATIONS, discover_models
 from kmu_pipeline.validation import validate_table
 
@@ -109,9 +109,7 @@ RANGES = {"_pct": (0.0, 100.0), "_count": (0.0, None)}
 
 def out_of_range(con, table: str) -> dict[str, int]:
     """Rows per column of `table` outside its unit's range (*_pct in [0, 100], *_count >= 0)."""
-    columns = [c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where schema_name || '.' || table_name = ? "
-        "order by column_index", [table]).fetchall()]
+    columns = [name for name, _, _ in described_columns(con, table)]
     bad = {}
     for column in columns:
         for suffix, (low, high) in RANGES.items():
