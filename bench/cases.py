@@ -9,54 +9,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from pathlib import Path
 
 
 def _peak_mb() -> float:
-    """Peak resident memory of this process (VmHWM). Not getrusage's ru_maxrss: Linux carries
-    that over from the parent through fork and exec, so a child would report the runner's peak."""
+    """Peak resident memory of this process (VmHWM), or of the largest child it waited for if
+    that was larger (an ingest starts none; a sampler of the process tree took ~5% of a
+    one-core ingest for nothing). Not getrusage's ru_maxrss of this process: Linux carries that
+    over from the parent through fork and exec, so a child would report the runner's peak."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
+                return max(int(line.split()[1]) / 1024, children)
     raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
-
-
-class TreeMemory:
-    """Peak memory of this process and its children together (an SDMX-ML ingest forks two
-    parsers): the sum of their proportional set sizes (PSS: a page shared after fork counts
-    once in total), sampled every 50 ms in a thread. VmHWM stays exact for this process."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        import threading
-
-        self.peak_mb = 0.0
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        import psutil
-
-        me = psutil.Process()
-        while not self._stop.wait(self._interval):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_full_info().pss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-            self.peak_mb = max(self.peak_mb, total / 2**20)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _refresh(names: list[str], base_url: str, workdir: Path, run_id: str,
@@ -108,12 +77,9 @@ def case_ingest(args: argparse.Namespace) -> dict:
     import kmu_pipeline.ingest  # noqa: F401  (imports are not what we measure)
 
     baseline = _peak_mb()
-    with TreeMemory() as tree:
-        result = _refresh([args.dataset], args.base_url, Path(args.workdir), "bench",
-                          one_process=not args.per_step)
-    own = _peak_mb()
-    return {**result, "peak_mb": max(own, tree.peak_mb), "own_peak_mb": own,
-            "tree_peak_mb": tree.peak_mb, "import_mb": baseline}
+    result = _refresh([args.dataset], args.base_url, Path(args.workdir), "bench",
+                      one_process=not args.per_step)
+    return {**result, "peak_mb": _peak_mb(), "import_mb": baseline}
 
 
 def case_refresh(args: argparse.Namespace) -> dict:
