@@ -178,6 +178,18 @@ def test_a_first_load_whose_request_has_two_stamps_is_written_down(con):
                                               datetime(2026, 2, 28, 9)]
 
 
+@pytest.mark.parametrize("stamps, first_loads, stored", [
+    ((None, None), [("a" * 16, None)], 0),   # SDMX-ML: no row has a stamp, one between them
+    ((STAMP, None), [], 2),                  # some rows have one, some not: two
+])
+def test_rows_without_a_stamp_share_one_only_among_themselves(con, stamps, first_loads, stored):
+    rows = [(*row[:5], stamp) for row, stamp in zip(FIRST, stamps)]
+    assert _load(con, rows, "a" * 16, MARCH) == 2
+    assert con.execute(f"select request_id, last_update from {FIRST_LOADS}").fetchall() \
+        == first_loads
+    assert len(_stored(con)) == stored
+
+
 def test_an_unchanged_row_under_another_request_keeps_its_first_version(con):
     _load(con, FIRST, "a" * 16, MARCH)
     before = _versions(con)
