@@ -35,6 +35,7 @@ import duckdb
 
 from kmu_pipeline.errors import PublishConflict
 from kmu_pipeline.history import HISTORY, ensure_history
+from kmu_pipeline.machine import usable_cpus
 from kmu_pipeline.publication import (
     PublishRecord,
     file_identity,
@@ -74,17 +75,9 @@ def duckdb_config(**overrides: str) -> dict[str, str]:
     the warehouse's bound). Row order of a raw table carries no meaning, and not preserving it
     lets DuckDB stream large loads instead of buffering them."""
     limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    # DuckDB starts a thread per CPU of the machine, also where the process may run on fewer
     return {"memory_limit": limit, "preserve_insertion_order": "false",
             "threads": str(usable_cpus()), **overrides}
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on. DuckDB starts a thread per CPU of the machine, also
-    where the process is confined to fewer (taskset, a container's cpuset): the extra threads
-    then only take turns on the same cores (one core, 500k SDMX-ML rows: ~2% slower)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 # A parallel load leaves each thread's last row group part-full, sometimes a few rows mid-table.
