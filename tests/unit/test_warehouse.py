@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from kmu_pipeline.warehouse import (
     STORAGE_NUMBER,
     STORAGE_VERSION,
     Warehouse,
+    connect,
     keep_builds_open,
     storage_number,
 )
@@ -222,3 +224,15 @@ def test_without_keep_builds_open_each_step_closes_the_build(tmp_path):
     with keep_builds_open():
         _write(wh, "run2", 1)
         assert not _another_process_opens(wh.build_path("run2"))  # the check can fail
+
+
+@pytest.mark.parametrize("cpus", [{0}, {0, 1, 2}])
+def test_duckdb_runs_a_thread_per_cpu_the_process_may_use(monkeypatch, tmp_path, cpus):
+    """Not one per CPU of the machine (DuckDB's default): pinned to fewer, the extra threads
+    only take turns on the same cores."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: cpus, raising=False)
+    con = connect(str(tmp_path / "x.duckdb"))
+    try:
+        assert con.execute("select current_setting('threads')").fetchone()[0] == len(cpus)
+    finally:
+        con.close()
