@@ -94,14 +94,15 @@ def case_refresh(args: argparse.Namespace) -> dict:
 
 
 def case_read_csv(args: argparse.Namespace) -> dict:
-    """DuckDB's bare read_csv of the same SDMX-CSV body into a table (the yardstick), with a
-    thread per CPU the process may use, as the ingest's connections have: DuckDB's default of
-    one per CPU of the machine made it 20% slower when pinned to one CPU."""
+    """DuckDB's bare read_csv of the same SDMX-CSV body into a table (the yardstick), with no
+    more threads than the case has CPUs, as the ingest's connections: DuckDB's default of one
+    per CPU of the machine made it 20% slower when pinned to one CPU (machine.fit_threads)."""
     import duckdb
 
-    from kmu_pipeline.machine import usable_cpus
+    from kmu_pipeline.machine import fit_threads
 
-    con = duckdb.connect(config={"threads": str(usable_cpus())})
+    con = duckdb.connect()
+    fit_threads(con)
     baseline = _peak_mb()
     started = time.perf_counter()
     con.execute("create table native as select * from read_csv(?)", [args.file])

@@ -35,7 +35,7 @@ import duckdb
 
 from kmu_pipeline.errors import PublishConflict
 from kmu_pipeline.history import HISTORY, ensure_history
-from kmu_pipeline.machine import usable_cpus
+from kmu_pipeline.machine import fit_threads
 from kmu_pipeline.publication import (
     PublishRecord,
     file_identity,
@@ -75,9 +75,7 @@ def duckdb_config(**overrides: str) -> dict[str, str]:
     the warehouse's bound). Row order of a raw table carries no meaning, and not preserving it
     lets DuckDB stream large loads instead of buffering them."""
     limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
-    # DuckDB starts a thread per CPU of the machine, also where the process may run on fewer
-    return {"memory_limit": limit, "preserve_insertion_order": "false",
-            "threads": str(usable_cpus()), **overrides}
+    return {"memory_limit": limit, "preserve_insertion_order": "false", **overrides}
 
 
 # A parallel load leaves each thread's last row group part-full, sometimes a few rows mid-table.
@@ -107,8 +105,12 @@ STORAGE_NUMBER = 66
 
 
 def connect(path: str = ":memory:", **overrides: str) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect with the pipeline's memory bound."""
-    return duckdb.connect(path, config=duckdb_config(**overrides))
+    """duckdb.connect with the pipeline's memory bound, and no more threads than the process
+    has CPUs (fit_threads)."""
+    con = duckdb.connect(path, config=duckdb_config(**overrides))
+    if "threads" not in overrides:
+        fit_threads(con)
+    return con
 
 
 
