@@ -21,5 +21,5 @@ def fit_threads(con: duckdb.DuckDBPyConnection) -> None:
     turns with the first (500k rows: read_csv 0.37 s with two threads, 0.30 s with one; the
     SDMX-ML ingest ~2% slower). So the default is capped, never raised above DuckDB's."""
     (threads,), = con.execute("select current_setting('threads')").fetchall()
-    if usable_cpus() < threads:
-        con.execute(f"set threads = {usable_cpus()}")
+    if (cpus := usable_cpus()) < threads:
+        con.execute("set threads = $1", [cpus])
