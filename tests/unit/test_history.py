@@ -183,7 +183,7 @@ def test_a_first_load_whose_request_has_two_stamps_is_written_down(con):
     ((STAMP, None), [], 2),                  # some rows have one, some not: two
 ])
 def test_rows_without_a_stamp_share_one_only_among_themselves(con, stamps, first_loads, stored):
-    rows = [(*row[:5], stamp) for row, stamp in zip(FIRST, stamps)]
+    rows = [(*row[:5], stamp) for row, stamp in zip(FIRST[:2], stamps, strict=True)]
     assert _load(con, rows, "a" * 16, MARCH) == 2
     assert con.execute(f"select request_id, last_update from {FIRST_LOADS}").fetchall() \
         == first_loads
