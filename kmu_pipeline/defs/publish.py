@@ -65,10 +65,7 @@ def conclude(context, warehouse: WarehouseResource, metadata: dict | None = None
     published = finish_step(context, warehouse)
     extra = publish_metadata(published, warehouse.get()) if published is not None else {}
     if check_result is not None:  # a check that ended the run says what its publish did
-        yield AssetCheckResult(
-            passed=check_result.passed, asset_key=check_result.asset_key,
-            check_name=check_result.check_name, severity=check_result.severity,
-            description=check_result.description, metadata={**check_result.metadata, **extra})
+        yield check_result.with_metadata({**check_result.metadata, **extra})
     else:
         yield MaterializeResult(metadata={**(metadata or {}), **extra},
                                 check_results=check_results or [])
