@@ -108,9 +108,11 @@ def _fingerprint(db: Path) -> dict:
             "select schema_name, table_name from duckdb_tables() order by all").fetchall()]
         counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
                   for t in tables if t != "meta.runs"}
+        # both sources have a value per size class: ordered by size class alone, the two came
+        # in whichever order the mart's rows were stored (a run's parallel writes vary it)
         counts["cloud_de_2020"] = con.execute(
-            "select list(value order by size_class) from marts.indicators where geo = 'DE' and "
-            "year = 2020 and indicator = 'cloud_computing'").fetchone()[0]
+            "select list(value order by size_class, source, value) from marts.indicators "
+            "where geo = 'DE' and year = 2020 and indicator = 'cloud_computing'").fetchone()[0]
         runs = [r for (r,) in con.execute(
             "select run_id from meta.runs order by published_at").fetchall()]
         return {"tables": counts, "runs": runs}
